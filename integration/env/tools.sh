@@ -9,6 +9,25 @@ root=$(cd "$here/../.." && pwd)
 
 bin="$KILN_ENV_DIR/bin"
 mkdir -p "$bin"
+
+# Debian packages the environment runs, installed only when missing.
+missing=()
+for pair in runc:runc docker-registry:docker-registry mmdebstrap:mmdebstrap \
+  ss:iproute2 curl:curl; do
+  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; run 'sudo $cmd'"
+  log "installing ${missing[*]} with apt"
+  if ! DEBIAN_FRONTEND=noninteractive $cmd >"$KILN_ENV_DIR/apt.log" 2>&1; then
+    apt-get update >>"$KILN_ENV_DIR/apt.log" 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive $cmd >>"$KILN_ENV_DIR/apt.log" 2>&1 ||
+      die "'$cmd' failed; see $KILN_ENV_DIR/apt.log"
+  fi
+fi
+command -v docker >/dev/null ||
+  die "the docker CLI is missing; install the docker-cli (or docker.io) package"
 bk=$(tools_version github.com/moby/buildkit)
 bx=$(tools_version github.com/docker/buildx)
 main_bk=$(cd "$root" && awk '$1=="github.com/moby/buildkit"{print $2}' go.mod)

@@ -1,0 +1,39 @@
+# kiln: a BuildKit frontend that builds hardened images from kiln.yaml.
+#   make demo   build examples into a hardened image and show what was built
+#   make test   vet, unit tests, and integration tests on a real buildkitd
+SHELL := /bin/bash
+GO ?= go
+ENV := integration/env
+UNIT_PKGS = $$($(GO) list ./... | grep -v '/integration$$')
+
+.PHONY: all tools up down test vet unit integration demo fmt
+
+all: test
+
+# tools builds the pinned buildkitd, buildctl and docker-buildx, and installs
+# the Debian packages the environment needs when they are missing.
+tools:
+	@$(ENV)/tools.sh
+
+# up starts the registry, buildkitd and the buildx builder, and seeds the
+# base images; down stops them.
+up:
+	@$(ENV)/up
+down:
+	@$(ENV)/down
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+
+unit:
+	$(GO) test $(UNIT_PKGS)
+
+integration:
+	$(ENV)/with-env $(GO) test -count=1 -v -timeout 40m ./integration/...
+
+test: vet unit integration
+
+demo:
+	@$(ENV)/with-env bash examples/demo.sh
