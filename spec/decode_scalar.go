@@ -153,7 +153,7 @@ func (d *decoder) port(n ast.Node, path string, p *Port) {
 	case *ast.IntegerNode:
 		text = x.Token.Value
 	case *ast.StringNode:
-		text = strings.ToLower(x.Value)
+		text = x.Value
 	}
 	m := portText.FindStringSubmatch(text)
 	num, err := 0, error(nil)
