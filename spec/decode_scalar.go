@@ -160,7 +160,11 @@ func (d *decoder) port(n ast.Node, path string, p *Port) {
 	if m != nil {
 		num, err = strconv.Atoi(m[1])
 	}
-	if m == nil || err != nil {
+	if err != nil {
+		d.fail(r, path, fmt.Sprintf("port %s is out of range", m[1]), "use a port from 1 to 65535")
+		return
+	}
+	if m == nil {
 		d.fail(r, path, "expected a port, got "+describe(n),
 			"write a number such as 8080 or a string such as \"8080/tcp\"")
 		return

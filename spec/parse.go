@@ -24,6 +24,7 @@ func Parse(filename string, data []byte) (*Spec, error) {
 	if filename == "" {
 		filename = defaultFilename
 	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // a byte order mark is not a key
 
 	// Problems with the file as a whole stop here: there is nothing to
 	// decode.

@@ -128,6 +128,8 @@ var badSpecs = []struct {
 		4, 17, "runtime.ports[1]", "port 70000 is out of range; use a port from 1 to 65535", 0},
 	{"port zero", head + "runtime:\n  ports: [0]\n",
 		4, 11, "runtime.ports[0]", "port 0 is out of range", 0},
+	{"port beyond any integer", head + "runtime:\n  ports: [99999999999999999999]\n",
+		4, 11, "runtime.ports[0]", "port 99999999999999999999 is out of range", 0},
 	{"port as a word", head + "runtime:\n  ports: [http]\n",
 		4, 11, "runtime.ports[0]", "expected a port", 0},
 	{"port protocol", head + "runtime:\n  ports: [\"53/icmp\"]\n",

@@ -343,6 +343,13 @@ func TestVarsSorted(t *testing.T) {
 	}
 }
 
+func TestByteOrderMark(t *testing.T) {
+	s := mustParse(t, "\ufeffname: app\nlanguage: go\n")
+	if s.Name != "app" || s.Pos("name").Column != 7 {
+		t.Errorf("name %q at %+v", s.Name, s.Pos("name"))
+	}
+}
+
 func TestEmptyListIsKeptApartFromMissing(t *testing.T) {
 	s := mustParse(t, head+"runtime:\n  cmd: []\n")
 	if s.Runtime.Cmd == nil || len(s.Runtime.Cmd) != 0 {
