@@ -209,14 +209,13 @@ func (d *decoder) unknownKey(r Range, path, key string, t reflect.Type) {
 		d.report(r, path, "unknown key", why)
 		return
 	}
-	fix := didYouMean(key, fieldNames(t))
-	if strings.HasPrefix(fix, "use one of") {
-		if owner := ownerOf(key, t); owner != "" {
-			fix = fmt.Sprintf("%s belongs under %s: move it there", key, owner)
-		} else {
-			fix = "remove it (or prefix it with x- to keep it as a note); known keys here: " +
-				strings.Join(fieldNames(t), ", ")
-		}
+	names := fieldNames(t)
+	fix := "remove it (or prefix it with x- to keep it as a note); known keys here: " +
+		strings.Join(names, ", ")
+	if c := closest(key, names); c != "" {
+		fix = fmt.Sprintf("did you mean %q?", c)
+	} else if owner := ownerOf(key, t); owner != "" {
+		fix = fmt.Sprintf("%s belongs under %s: move it there", key, owner)
 	}
 	d.report(r, path, "unknown key", fix)
 }
