@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,11 @@ type BuildOpt struct {
 	Runs []Run
 	// NoExport skips the OCI export (for builds expected to fail).
 	NoExport bool
+	// Push names the images to push to instead of the OCI export.
+	Push []string
+	// Func, when set, runs in-process instead of Frontend, as the kiln CLI
+	// runs the frontend.
+	Func gateway.BuildFunc
 }
 
 // Run is one process started in the built image.
@@ -83,7 +89,16 @@ func (e *Env) TryBuild(t testing.TB, opt BuildOpt) (*Result, error) {
 	}
 	out := &Result{Layout: filepath.Join(t.TempDir(), "oci")}
 	so := client.SolveOpt{LocalMounts: mounts}
-	if !opt.NoExport {
+	if opt.Func != nil {
+		so.FrontendAttrs = opt.FrontendAttrs
+	}
+	switch {
+	case len(opt.Push) > 0:
+		so.Exports = []client.ExportEntry{{
+			Type:  client.ExporterImage,
+			Attrs: map[string]string{"name": strings.Join(opt.Push, ","), "push": "true"},
+		}}
+	case !opt.NoExport:
 		so.Exports = []client.ExportEntry{{
 			Type:      client.ExporterOCI,
 			Attrs:     map[string]string{"tar": "false"},
@@ -105,11 +120,17 @@ func (e *Env) TryBuild(t testing.TB, opt BuildOpt) (*Result, error) {
 	eg.Go(func() error {
 		_, err := c.Build(ctx, so, "kilntest", func(ctx context.Context,
 			gc gateway.Client) (*gateway.Result, error) {
-			r, err := gc.Solve(ctx, gateway.SolveRequest{
-				Frontend:    opt.Frontend,
-				FrontendOpt: opt.FrontendAttrs,
-				Evaluate:    true,
-			})
+			var r *gateway.Result
+			var err error
+			if opt.Func != nil {
+				r, err = opt.Func(ctx, gc)
+			} else {
+				r, err = gc.Solve(ctx, gateway.SolveRequest{
+					Frontend:    opt.Frontend,
+					FrontendOpt: opt.FrontendAttrs,
+					Evaluate:    true,
+				})
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -25,7 +25,7 @@ type Image struct {
 	// Files holds the flattened root filesystem: the tar header of every
 	// path (without a leading slash), after whiteouts are applied.
 	Files map[string]*tar.Header
-	// Contents holds the bytes of every regular file up to 1 MiB.
+	// Contents holds the bytes of every regular file up to 32 MiB.
 	Contents map[string][]byte
 }
 
@@ -54,7 +54,7 @@ func newImage(t testing.TB, img v1.Image) *Image {
 		}
 		name := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
 		out.Files[name] = h
-		if h.Typeflag == tar.TypeReg && h.Size <= 1<<20 {
+		if h.Typeflag == tar.TypeReg && h.Size <= 32<<20 {
 			b, err := io.ReadAll(tr)
 			if err != nil {
 				t.Fatalf("reading %s: %v", name, err)

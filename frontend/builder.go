@@ -1,0 +1,156 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+
+	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/kilnbuild/kiln/llb"
+	"github.com/kilnbuild/kiln/spec"
+)
+
+// builder converts and solves the spec for one target platform.
+type builder struct {
+	c      client.Client
+	bc     *dockerui.Client
+	src    *dockerui.Source
+	build  ocispecs.Platform
+	target ocispecs.Platform
+}
+
+// run expands the spec for the platform, resolves its base images, converts
+// it and solves the requested stage.
+func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[string]string,
+	mainContext bkllb.State) (*dockerui.BuildResult, error) {
+	// Expand ${VAR} with the user's args and the platform's standard args.
+	args := standardArgs(b.build, b.target)
+	maps.Copy(args, userArgs)
+	expanded, err := parsed.Expand(args)
+	if err != nil {
+		return nil, withSource(err, b.src.SourceMap)
+	}
+	s := llb.ApplyPreset(expanded.WithDefaults())
+	preset, err := llb.PresetFor(s.Language)
+	if err != nil {
+		return nil, withSource(s.ErrorAt("language", err.Error(), ""), b.src.SourceMap)
+	}
+	effective := spec.Vars{}
+	for k, v := range s.Args {
+		effective[k] = v
+		if u, ok := userArgs[k]; ok {
+			effective[k] = u
+		}
+	}
+
+	// Resolve every base image to a digest, once per build.
+	in := llb.Input{
+		Spec:           s,
+		Args:           effective,
+		Context:        mainContext,
+		BuildPlatform:  b.build,
+		TargetPlatform: b.target,
+		SourceMap:      b.src.SourceMap,
+	}
+	if ref := llb.ToolchainRef(s, preset); ref != "" {
+		p := b.build
+		if s.Build.Env["CGO_ENABLED"] == "1" {
+			p = b.target
+		}
+		if in.Toolchain, err = b.resolve(ctx, ref, p); err != nil {
+			return nil, withSource(s.ErrorAt("toolchain", err.Error(),
+				"check the toolchain version and the registry"), b.src.SourceMap)
+		}
+	}
+	if in.Runtime, err = b.resolve(ctx, llb.RuntimeBase(s, preset), b.target); err != nil {
+		return nil, withSource(s.ErrorAt("runtime.base", err.Error(),
+			"check runtime.base and the registry"), b.src.SourceMap)
+	}
+
+	// Convert and solve the target stage.
+	conv, err := llb.Convert(in)
+	if err != nil {
+		return nil, withSource(s.ErrorAt("", err.Error(), ""), b.src.SourceMap)
+	}
+	st, err := conv.Target(b.bc.Target)
+	if err != nil {
+		return nil, err
+	}
+	def, err := st.Marshal(ctx, bkllb.Platform(b.target))
+	if err != nil {
+		return nil, fmt.Errorf("marshalling the build graph: %w", err)
+	}
+	res, err := b.c.Solve(ctx, client.SolveRequest{
+		Definition:   def.ToPB(),
+		CacheImports: b.bc.CacheImports,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	img := conv.Image
+	if t := b.bc.Target; t != "" && t != llb.StageRuntime {
+		img = in.Toolchain.Config
+	}
+	base := in.Runtime.Config
+	return &dockerui.BuildResult{Reference: ref, Image: &img, BaseImage: &base}, nil
+}
+
+// resolve pins ref to a digest for platform p. A --build-context named
+// after the reference (as written by kiln or in its short form) replaces
+// the registry image.
+func (b *builder) resolve(ctx context.Context, ref string,
+	p ocispecs.Platform) (llb.Image, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return llb.Image{}, fmt.Errorf("image reference %q is not valid: %w", ref, err)
+	}
+	ref = reference.TagNameOnly(named).String()
+
+	for _, name := range []string{reference.FamiliarString(named), ref} {
+		nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{Platform: &p})
+		if err != nil {
+			return llb.Image{}, err
+		}
+		if nc == nil {
+			continue
+		}
+		st, cfg, err := nc.Load(ctx)
+		if err != nil {
+			return llb.Image{}, err
+		}
+		img := llb.Image{Ref: ref, State: st}
+		if cfg != nil {
+			img.Config = *cfg
+		}
+		return img, nil
+	}
+
+	_, dgst, dt, err := b.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+		LogName: "[kiln] resolve " + ref + " for " + platforms.Format(p),
+		ImageOpt: &sourceresolver.ResolveImageOpt{
+			Platform:    &p,
+			ResolveMode: b.bc.ImageResolveMode.String(),
+		},
+	})
+	if err != nil {
+		return llb.Image{}, fmt.Errorf("resolving %s for %s: %w", ref, platforms.Format(p), err)
+	}
+	img := llb.Image{Ref: ref, Digest: dgst}
+	if err := json.Unmarshal(dt, &img.Config); err != nil {
+		return llb.Image{}, fmt.Errorf("reading the config of %s: %w", ref, err)
+	}
+	return img, nil
+}
+

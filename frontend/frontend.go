@@ -1,0 +1,126 @@
+// Package frontend is kiln's BuildKit gateway frontend: it reads kiln.yaml
+// through dockerui (so -f, --build-arg, --platform, --build-context,
+// .dockerignore and --target behave as for a Dockerfile), resolves the base
+// images to digests, converts the spec with package llb, solves it, and
+// returns the image with its config. It also answers the outline and
+// targets subrequests (docker buildx build --call).
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/kilnbuild/kiln/llb"
+	"github.com/kilnbuild/kiln/spec"
+)
+
+// Language is the source language BuildKit shows next to kiln.yaml lines.
+const Language = "YAML"
+
+// Build is the frontend's entry point, a gateway BuildFunc.
+func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	src, err := bc.ReadEntrypoint(ctx, Language)
+	if err != nil {
+		return nil, err
+	}
+
+	// Parse and validate; every spec error points at its YAML range.
+	parsed, err := spec.Parse(src.Filename, src.Data)
+	if err != nil {
+		return nil, withSource(err, src.SourceMap)
+	}
+	userArgs := filterArgs(bc.BuildArgs)
+
+	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		Outline: func(ctx context.Context) (*outline.Outline, error) {
+			return describe(parsed, src.SourceMap, userArgs), nil
+		},
+		ListTargets: func(ctx context.Context) (*targets.List, error) {
+			return listTargets(parsed, src.SourceMap), nil
+		},
+	}); err != nil || ok {
+		return res, err
+	}
+	if bc.Target != "" && !containsTarget(parsed, bc.Target) {
+		return nil, fmt.Errorf("target %q does not exist; this spec has the targets %s",
+			bc.Target, strings.Join(llb.Targets(parsed), ", "))
+	}
+
+	mainContext, err := bc.MainContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	buildPlatform := platforms.DefaultSpec()
+	if len(bc.BuildPlatforms) > 0 {
+		buildPlatform = bc.BuildPlatforms[0]
+	}
+
+	// Convert and solve once per target platform.
+	rb, err := bc.Build(ctx, func(ctx context.Context, tp *ocispecs.Platform,
+		idx int) (*dockerui.BuildResult, error) {
+		target := buildPlatform
+		if tp != nil {
+			target = *tp
+		}
+		b := &builder{c: c, bc: bc, src: src, build: buildPlatform, target: target}
+		return b.run(ctx, parsed, userArgs, *mainContext)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rb.Finalize()
+}
+
+// filterArgs drops the build args that BuildKit and buildx set for
+// themselves, so that only the user's --build-arg values reach the spec.
+func filterArgs(in map[string]string) map[string]string {
+	out := maps.Clone(in)
+	for k := range out {
+		if strings.HasPrefix(k, "BUILDKIT_") || k == "SOURCE_DATE_EPOCH" ||
+			proxyArgs[strings.ToUpper(k)] {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// proxyArgs are the predefined proxy build args, passed through to steps
+// without being declared, as for Dockerfiles.
+var proxyArgs = map[string]bool{"HTTP_PROXY": true, "HTTPS_PROXY": true, "FTP_PROXY": true,
+	"NO_PROXY": true, "ALL_PROXY": true}
+
+func containsTarget(s *spec.Spec, name string) bool {
+	for _, t := range llb.Targets(s) {
+		if t == name {
+			return true
+		}
+	}
+	return false
+}
+
+// standardArgs returns the platform build args for one build.
+func standardArgs(build, target ocispecs.Platform) map[string]string {
+	return map[string]string{
+		"BUILDPLATFORM":  platforms.Format(build),
+		"BUILDOS":        build.OS,
+		"BUILDARCH":      build.Architecture,
+		"BUILDVARIANT":   build.Variant,
+		"TARGETPLATFORM": platforms.Format(target),
+		"TARGETOS":       target.OS,
+		"TARGETARCH":     target.Architecture,
+		"TARGETVARIANT":  target.Variant,
+	}
+}

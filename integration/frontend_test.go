@@ -1,0 +1,108 @@
+package integration
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kilnbuild/kiln/frontend"
+	"github.com/kilnbuild/kiln/integration/kilntest"
+)
+
+const kilnHelloWant = "hello from kiln: uid=65532 gid=65532 ca=true"
+
+// checkKilnHello asserts the hardening promises on a kiln build of
+// testdata/hello: numeric non-root user, entrypoint, no shell, and an
+// application binary owned by root that the runtime user cannot change.
+func checkKilnHello(t *testing.T, img *kilntest.Image) {
+	t.Helper()
+	if got := img.Config.Config.User; got != "65532:65532" {
+		t.Errorf("user = %q, want 65532:65532", got)
+	}
+	if got := strings.Join(img.Config.Config.Entrypoint, " "); got != "/app/hello" {
+		t.Errorf("entrypoint = %q, want /app/hello", got)
+	}
+	img.AssertNoShell(t)
+	h, ok := img.Files["app/hello"]
+	if !ok {
+		t.Fatalf("/app/hello is missing; files: %v", img.Paths())
+	}
+	if h.Uid != 0 || h.Gid != 0 {
+		t.Errorf("/app/hello owned by %d:%d, want 0:0", h.Uid, h.Gid)
+	}
+	if h.Mode&0o022 != 0 {
+		t.Errorf("/app/hello mode %o is writable by group or others", h.Mode)
+	}
+	for _, k := range []string{"org.opencontainers.image.base.name",
+		"org.opencontainers.image.base.digest", "org.opencontainers.image.title"} {
+		if img.Config.Config.Labels[k] == "" {
+			t.Errorf("label %s is missing", k)
+		}
+	}
+}
+
+func helloDir(e *kilntest.Env) string {
+	return filepath.Join(e.Root, "integration", "testdata", "hello")
+}
+
+var runHello = []kilntest.Run{{Args: []string{"/app/hello"}, User: "65532:65532"}}
+
+// TestKilnGatewayImage builds with buildctl's path: the gateway.v0 frontend
+// running kiln's frontend image from the local registry.
+func TestKilnGatewayImage(t *testing.T) {
+	e := kilntest.Setup(t)
+	ref := e.FrontendImage(t)
+	dir := helloDir(e)
+	res := e.Build(t, kilntest.BuildOpt{
+		Frontend:      "gateway.v0",
+		FrontendAttrs: map[string]string{"source": ref, "filename": "kiln.yaml"},
+		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+		Runs:          runHello,
+	})
+	if got := strings.TrimSpace(res.Outputs[0]); got != kilnHelloWant {
+		t.Errorf("/app/hello printed %q, want %q", got, kilnHelloWant)
+	}
+	checkKilnHello(t, res.Image(t, ""))
+}
+
+// TestKilnInProcess runs the frontend in-process, as `kiln build` does.
+func TestKilnInProcess(t *testing.T) {
+	e := kilntest.Setup(t)
+	dir := helloDir(e)
+	res := e.Build(t, kilntest.BuildOpt{
+		Func:          frontend.Build,
+		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+		Runs:          runHello,
+	})
+	if got := strings.TrimSpace(res.Outputs[0]); got != kilnHelloWant {
+		t.Errorf("/app/hello printed %q, want %q", got, kilnHelloWant)
+	}
+	img := res.Image(t, "")
+	checkKilnHello(t, img)
+	if !strings.Contains(res.Progress, "[kiln build 1/1] go build") {
+		t.Errorf("progress lacks the named build step:\n%s", res.Progress)
+	}
+}
+
+// TestKilnBuildx builds through the real `docker buildx build -f kiln.yaml`,
+// where the `# syntax=` line selects kiln's frontend image.
+func TestKilnBuildx(t *testing.T) {
+	e := kilntest.Setup(t)
+	e.FrontendImage(t)
+	dir := helloDir(e)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "oci")
+	buildx(ctx, t, e, "build", "--progress=plain", "-f", filepath.Join(dir, "kiln.yaml"),
+		"--platform", "linux/amd64,linux/arm64",
+		"--output", "type=oci,tar=false,dest="+out, dir)
+	checkKilnHello(t, kilntest.OpenLayout(t, out, "linux/amd64"))
+	arm := kilntest.OpenLayout(t, out, "linux/arm64")
+	checkKilnHello(t, arm)
+	if m := elfMachine(arm.Contents["app/hello"]); m != "aarch64" {
+		t.Errorf("linux/arm64 /app/hello is a %s binary", m)
+	}
+}

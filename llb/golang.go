@@ -1,0 +1,215 @@
+package llb
+
+import (
+	"path"
+	"strconv"
+	"strings"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+)
+
+// Paths and cache ids of the Go preset. The module download cache and the
+// build cache are content-addressed and safe for concurrent use by the go
+// command, so one cache serves every app and platform.
+const (
+	goModCache       = "/go/pkg/mod"
+	goBuildCache     = BuildHome + "/.cache/go-build"
+	CacheGoModules   = "kiln-go-mod-download"
+	CacheGoBuild     = "kiln-go-build"
+	goDownloadSubdir = "/cache/download"
+)
+
+// goStages converts a Go spec: the toolchain image (plus system packages),
+// a dependency step that sees only go.mod and go.sum, an offline build step
+// with the source mounted read-only, and the runtime image.
+func (c *converter) goStages() (*Result, error) {
+	s := c.in.Spec
+
+	// Cross-compile on the build platform unless cgo needs the target's C
+	// toolchain, in which case the build runs on the target platform.
+	plat := c.in.BuildPlatform
+	if cgoEnabled(s) {
+		plat = c.in.TargetPlatform
+	}
+	toolchain := c.toolchain(plat)
+
+	// deps: go.mod and go.sum only, so source edits keep this step cached.
+	st := step{stage: StageDeps, total: 2}
+	src := path.Join("/", s.Source) + "/"
+	deps := toolchain.File(
+		bkllb.Mkdir(SourceDir, 0o755, bkllb.WithParents(true), buildOwner()).
+			Mkdir(BuildHome, 0o755, bkllb.WithParents(true), buildOwner()).
+			Mkdir(goModCache, 0o755, bkllb.WithParents(true), buildOwner()).
+			Mkdir(s.Build.Output, 0o755, bkllb.WithParents(true), buildOwner()).
+			Copy(c.in.Context, src, SourceDir+"/", &bkllb.CopyInfo{
+				IncludePatterns:     []string{"go.mod", "go.sum"},
+				CopyDirContentsOnly: true,
+				AllowEmptyWildcard:  true,
+				ChownOpt:            rootlessOwner(),
+			}),
+		st.next("copy go.mod and go.sum from "+src), c.at("source"),
+	)
+	deps = deps.Run(append(c.buildRunOpts(plat),
+		bkllb.Args([]string{"go", "mod", "download"}),
+		st.next("go mod download"),
+		cacheMount(goModCache+goDownloadSubdir, CacheGoModules,
+			bkllb.CacheMountShared, BuildUID),
+	)...).Root()
+
+	// build: offline, as the build user, source mounted read-only.
+	runs := s.Build.Run
+	runPath := "build.run"
+	if len(runs) == 0 {
+		runs = []string{"go build -o " + path.Join(s.Build.Output, s.Name) + " ."}
+		runPath = ""
+	}
+	st = step{stage: StageBuild, total: len(runs)}
+	build := deps
+	for i, cmd := range runs {
+		opts := append(c.buildRunOpts(plat),
+			bkllb.Args([]string{"/bin/sh", "-c", cmd}),
+			bkllb.Network(bkllb.NetModeNone),
+			bkllb.AddEnv("GOPROXY", "off"),
+			st.next(firstLine(cmd)),
+			bkllb.AddMount(SourceDir, c.in.Context, bkllb.SourcePath(src), bkllb.Readonly),
+			cacheMount(goBuildCache, CacheGoBuild, bkllb.CacheMountShared, BuildUID),
+		)
+		if runPath != "" {
+			opts = append(opts, c.at(runPath+"["+strconv.Itoa(i)+"]"))
+		}
+		build = build.Run(opts...).Root()
+	}
+
+	runtime, img, err := c.runtime(build, "")
+	if err != nil {
+		return nil, err
+	}
+	return &Result{
+		Stages: []Stage{
+			{Name: StageToolchain, State: toolchain},
+			{Name: StageDeps, State: deps},
+			{Name: StageBuild, State: build},
+			{Name: StageRuntime, State: runtime},
+		},
+		Image: img,
+	}, nil
+}
+
+// buildRunOpts are the options shared by the dependency and build steps:
+// the build user, its home, the Go environment for the target platform,
+// build.env, the declared args and the secrets.
+func (c *converter) buildRunOpts(plat ocispecs.Platform) []bkllb.RunOption {
+	s := c.in.Spec
+	tp := c.in.TargetPlatform
+	env := [][2]string{
+		{"HOME", BuildHome},
+		{"GOMODCACHE", goModCache},
+		{"GOCACHE", goBuildCache},
+		{"GOTOOLCHAIN", "local"},
+		{"GOFLAGS", "-trimpath"},
+		{"CGO_ENABLED", "0"},
+		{"GOOS", tp.OS},
+		{"GOARCH", tp.Architecture},
+	}
+	if v := goarm(tp); v != "" {
+		env = append(env, [2]string{"GOARM", v})
+	}
+	args := s.Args
+	if c.in.Args != nil {
+		args = c.in.Args
+	}
+	for _, kv := range args.Sorted() {
+		env = append(env, [2]string{kv.Key, kv.Value})
+	}
+	for _, kv := range s.Build.Env.Sorted() {
+		env = append(env, [2]string{kv.Key, kv.Value})
+	}
+	opts := []bkllb.RunOption{
+		bkllb.User(buildUser()),
+		bkllb.Dir(SourceDir),
+		platformOpt(plat),
+	}
+	for _, kv := range env {
+		opts = append(opts, bkllb.AddEnv(kv[0], kv[1]))
+	}
+	for i, sec := range s.Build.Secrets {
+		target := sec.Target
+		if target == "" {
+			target = "/run/secrets/" + sec.ID
+		}
+		so := []bkllb.SecretOption{bkllb.SecretID(sec.ID),
+			bkllb.SecretFileOpt(BuildUID, BuildUID, 0o400)}
+		if !sec.Required {
+			so = append(so, bkllb.SecretOptional)
+		}
+		opts = append(opts, bkllb.AddSecret(target, so...),
+			c.at("build.secrets["+strconv.Itoa(i)+"]"))
+	}
+	return opts
+}
+
+// toolchain returns the builder image with build.packages installed as
+// root, with apt's caches mounted per Debian release and platform.
+func (c *converter) toolchain(plat ocispecs.Platform) bkllb.State {
+	s := c.in.Spec
+	st := image(c.in.Toolchain, plat, "[kiln toolchain] "+c.in.Toolchain.Ref)
+	if len(s.Build.Packages) == 0 {
+		return st
+	}
+	key := "trixie-" + platformKey(plat)
+	script := "rm -f /etc/apt/apt.conf.d/docker-clean && " +
+		"echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' " +
+		"> /etc/apt/apt.conf.d/kiln-keep-cache && " +
+		"apt-get update -qq && " +
+		"DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends " +
+		strings.Join(s.Build.Packages, " ")
+	return st.Run(
+		bkllb.Args([]string{"/bin/sh", "-c", script}),
+		bkllb.User("0:0"),
+		platformOpt(plat),
+		bkllb.WithCustomNamef("[kiln toolchain 1/1] apt-get install %s",
+			strings.Join(s.Build.Packages, " ")),
+		c.at("build.packages"),
+		cacheMount("/var/cache/apt", "kiln-apt-cache-"+key, bkllb.CacheMountLocked, 0),
+		cacheMount("/var/lib/apt/lists", "kiln-apt-lists-"+key, bkllb.CacheMountLocked, 0),
+	).Root()
+}
+
+// goarm returns GOARM for a 32-bit arm variant such as v7.
+func goarm(p ocispecs.Platform) string {
+	if p.Architecture != "arm" {
+		return ""
+	}
+	return strings.TrimPrefix(p.Variant, "v")
+}
+
+// platformKey is a platform as a cache id fragment, such as linux-arm64.
+func platformKey(p ocispecs.Platform) string {
+	k := p.OS + "-" + p.Architecture
+	if p.Variant != "" {
+		k += "-" + p.Variant
+	}
+	return k
+}
+
+func buildUser() string { return strconv.Itoa(BuildUID) + ":" + strconv.Itoa(BuildUID) }
+
+func buildOwner() bkllb.ChownOption { return bkllb.WithUIDGID(BuildUID, BuildUID) }
+
+// rootlessOwner makes copied files belong to the build user.
+func rootlessOwner() *bkllb.ChownOpt {
+	return &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: BuildUID},
+		Group: &bkllb.UserOpt{UID: BuildUID}}
+}
+
+// firstLine shortens a command to its first line for a vertex name.
+func firstLine(cmd string) string {
+	line, _, more := strings.Cut(strings.TrimSpace(cmd), "\n")
+	if more {
+		line += " …"
+	}
+	return line
+}
+

@@ -1,0 +1,217 @@
+package llb
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	bkllb "github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/kilnbuild/kiln/spec"
+)
+
+// Labels kiln writes on every image.
+const (
+	LabelTitle      = "org.opencontainers.image.title"
+	LabelSource     = "org.opencontainers.image.source"
+	LabelRevision   = "org.opencontainers.image.revision"
+	LabelBaseName   = "org.opencontainers.image.base.name"
+	LabelBaseDigest = "org.opencontainers.image.base.digest"
+)
+
+// runtime builds the runtime stage on the resolved runtime base: one file
+// operation (so one layer) that creates the working directory, copies the
+// artifacts owned by root, and creates the writable paths owned by the
+// runtime user. from is the state the artifacts come from; root, when set,
+// is the folder that runtime.copy paths are relative to.
+func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockerspec.DockerOCIImage,
+	error) {
+	s := c.in.Spec
+	tp := c.in.TargetPlatform
+	base := image(c.in.Runtime, tp, "[kiln runtime] "+c.in.Runtime.Ref)
+
+	uid, gid, err := numericUser(s.Runtime.User)
+	if err != nil {
+		return bkllb.State{}, dockerspec.DockerOCIImage{}, err
+	}
+	var fa *bkllb.FileAction
+	add := func(next func(*bkllb.FileAction) *bkllb.FileAction) {
+		fa = next(fa)
+	}
+	rootOwner := &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}}
+	if wd := s.Runtime.Workdir; wd != "" && wd != "/" {
+		add(mkdir(wd, 0o755, bkllb.WithUIDGID(0, 0)))
+	}
+	for _, cp := range s.Runtime.Copy {
+		src := cp.From
+		if root != "" {
+			src = path.Join(root, src)
+		}
+		info := &bkllb.CopyInfo{
+			CopyDirContentsOnly: true,
+			CreateDestPath:      true,
+			ChownOpt:            rootOwner,
+		}
+		if cp.Mode != 0 {
+			info.Mode = &bkllb.ChmodOpt{Mode: os.FileMode(cp.Mode)}
+		}
+		add(func(fa *bkllb.FileAction) *bkllb.FileAction {
+			if fa == nil {
+				return bkllb.Copy(from, src, cp.To, info)
+			}
+			return fa.Copy(from, src, cp.To, info)
+		})
+	}
+	for _, w := range s.Runtime.Writable {
+		if w == "/tmp" {
+			continue // the base's /tmp is already sticky and world-writable
+		}
+		if dir := path.Dir(w); dir != "/" {
+			add(mkdir(dir, 0o755, bkllb.WithUIDGID(0, 0)))
+		}
+		add(mkdir(w, 0o755, bkllb.WithUIDGID(uid, gid)))
+	}
+
+	st := base
+	if fa != nil {
+		st = base.File(fa,
+			bkllb.WithCustomNamef("[kiln runtime 1/1] %s", runtimeSummary(s)),
+			c.at("runtime.copy"))
+	}
+	return st, c.imageConfig(fa != nil), nil
+}
+
+// mkdir returns a file action step that creates dir (and its parents).
+func mkdir(dir string, mode os.FileMode,
+	owner bkllb.ChownOption) func(*bkllb.FileAction) *bkllb.FileAction {
+	return func(fa *bkllb.FileAction) *bkllb.FileAction {
+		if fa == nil {
+			return bkllb.Mkdir(dir, mode, bkllb.WithParents(true), owner)
+		}
+		return fa.Mkdir(dir, mode, bkllb.WithParents(true), owner)
+	}
+}
+
+// runtimeSummary names the runtime file operation for the progress output.
+func runtimeSummary(s *spec.Spec) string {
+	var parts []string
+	for _, cp := range s.Runtime.Copy {
+		parts = append(parts, "copy "+cp.From+" to "+cp.To)
+	}
+	if n := len(s.Runtime.Writable); n > 0 {
+		parts = append(parts, "writable "+strings.Join(s.Runtime.Writable, " "))
+	}
+	if len(parts) == 0 {
+		return "workdir " + s.Runtime.Workdir
+	}
+	return strings.Join(parts, ", ")
+}
+
+// numericUser splits "uid:gid" into numbers. kiln writes files owned by the
+// runtime user, so the user must be numeric (which Kubernetes runAsNonRoot
+// also needs).
+func numericUser(u spec.User) (int, int, error) {
+	us, gs, ok := strings.Cut(string(u), ":")
+	if !ok {
+		gs = us
+	}
+	uid, err1 := strconv.Atoi(us)
+	gid, err2 := strconv.Atoi(gs)
+	if err1 != nil || err2 != nil || uid < 0 || gid < 0 {
+		return 0, 0, fmt.Errorf("runtime.user %q is not numeric; write it as \"uid:gid\", "+
+			"such as \"65532:65532\"", u)
+	}
+	return uid, gid, nil
+}
+
+// imageConfig returns the runtime image config: the base image's config
+// with the spec's process settings and kiln's labels. It reads no clock:
+// the created time is the epoch when one is given, and absent otherwise.
+func (c *converter) imageConfig(addsLayer bool) dockerspec.DockerOCIImage {
+	s := c.in.Spec
+	base := c.in.Runtime.Config
+	img := dockerspec.DockerOCIImage{}
+	img.Platform = ocispecs.Platform{
+		OS:           c.in.TargetPlatform.OS,
+		Architecture: c.in.TargetPlatform.Architecture,
+		Variant:      c.in.TargetPlatform.Variant,
+	}
+	img.RootFS = ocispecs.RootFS{Type: "layers"}
+	img.History = slices.Clone(base.History)
+	img.Created = c.in.Epoch
+	if addsLayer {
+		img.History = append(img.History, ocispecs.History{
+			Created:   c.in.Epoch,
+			CreatedBy: "kiln: " + runtimeSummary(s),
+			Comment:   "kiln",
+		})
+	}
+
+	cfg := &img.Config
+	cfg.User = string(s.Runtime.User)
+	cfg.Entrypoint = slices.Clone(s.Runtime.Entrypoint)
+	cfg.Cmd = slices.Clone(s.Runtime.Cmd)
+	cfg.WorkingDir = s.Runtime.Workdir
+	cfg.StopSignal = s.Runtime.StopSignal
+	cfg.Env = mergeEnv(base.Config.Env, s.Runtime.Env.Sorted())
+	if len(s.Runtime.Ports) > 0 {
+		cfg.ExposedPorts = map[string]struct{}{}
+		for _, p := range s.Runtime.Ports {
+			cfg.ExposedPorts[p.String()] = struct{}{}
+		}
+	}
+	if hc := s.Runtime.Healthcheck; hc != nil {
+		cfg.Healthcheck = &dockerspec.HealthcheckConfig{
+			Test:        append([]string{"CMD"}, hc.Exec...),
+			Interval:    time.Duration(hc.Interval),
+			Timeout:     time.Duration(hc.Timeout),
+			StartPeriod: time.Duration(hc.StartPeriod),
+			Retries:     hc.Retries,
+		}
+	}
+
+	labels := map[string]string{}
+	for k, v := range base.Config.Labels {
+		labels[k] = v
+	}
+	labels[LabelTitle] = s.Name
+	for _, kv := range s.Runtime.Labels.Sorted() {
+		labels[kv.Key] = kv.Value
+	}
+	labels[LabelBaseName] = c.in.Runtime.Ref
+	if c.in.Runtime.Digest != "" {
+		labels[LabelBaseDigest] = c.in.Runtime.Digest.String()
+	}
+	if c.in.Source != "" {
+		labels[LabelSource] = c.in.Source
+	}
+	if c.in.Revision != "" {
+		labels[LabelRevision] = c.in.Revision
+	}
+	cfg.Labels = labels
+	return img
+}
+
+// mergeEnv overrides or appends the pairs to a KEY=VALUE list, keeping the
+// base order so PATH and friends stay where the base put them.
+func mergeEnv(base []string, pairs []spec.Pair) []string {
+	out := slices.Clone(base)
+	for _, kv := range pairs {
+		entry := kv.Key + "=" + kv.Value
+		i := slices.IndexFunc(out, func(e string) bool {
+			return strings.HasPrefix(e, kv.Key+"=")
+		})
+		if i >= 0 {
+			out[i] = entry
+		} else {
+			out = append(out, entry)
+		}
+	}
+	return out
+}
