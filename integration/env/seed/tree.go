@@ -96,20 +96,6 @@ func (t *tree) remove(name string) {
 	}
 }
 
-// merge copies the entries of o into t; entries of o replace those of t,
-// except that directories already in t keep their mode and owner.
-func (t *tree) merge(o *tree) {
-	for _, name := range o.names() {
-		e := o.entries[name]
-		if old, ok := t.entries[name]; ok && old.hdr.Typeflag == tar.TypeDir &&
-			e.hdr.Typeflag == tar.TypeDir {
-			continue
-		}
-		c := *e
-		t.put(&c)
-	}
-}
-
 // names returns the paths in layer order: a parent before its children,
 // siblings sorted bytewise (the order of GNU tar --sort=name).
 func (t *tree) names() []string {
