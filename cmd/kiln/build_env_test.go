@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kilnbuild/kiln/integration/kilntest"
+)
+
+// setupEnv returns the running test environment. Without one (no
+// BUILDKIT_HOST and no env file from integration/env/up) the test skips,
+// also under CI: `make unit` runs before the environment is up. With one
+// that does not answer, kilntest fails under CI and skips elsewhere.
+func setupEnv(t *testing.T) *kilntest.Env {
+	t.Helper()
+	envFile := filepath.Join(kilntest.Root(), "_out", "env", "env")
+	if d := os.Getenv("KILN_ENV_DIR"); d != "" {
+		envFile = filepath.Join(d, "env")
+	}
+	if _, err := os.Stat(envFile); os.Getenv("BUILDKIT_HOST") == "" && err != nil {
+		t.Skip("no test environment: BUILDKIT_HOST is unset and integration/env/up " +
+			"has not run")
+	}
+	e := kilntest.Setup(t)
+	t.Setenv("BUILDKIT_HOST", e.BuildkitHost)
+	return e
+}
+
+// TestBuildGoHello runs "kiln build" on examples/go-hello against the test
+// environment's buildkitd, exports an OCI layout and checks the image.
+func TestBuildGoHello(t *testing.T) {
+	e := setupEnv(t)
+	dest := filepath.Join(t.TempDir(), "oci")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"build", "--progress", "plain", "-o", "type=oci,tar=false,dest=" + dest,
+		filepath.Join(e.Root, "examples", "go-hello")}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("kiln build exited %d:\n%s", code, stderr.String())
+	}
+
+	img := kilntest.OpenLayout(t, dest, "")
+	if got := strings.TrimSpace(stdout.String()); got != img.Digest.String() {
+		t.Errorf("kiln build printed %q, want the image digest %s", got, img.Digest)
+	}
+	cfg := img.Config.Config
+	if cfg.User != "65532:65532" {
+		t.Errorf("config user = %q, want 65532:65532", cfg.User)
+	}
+	if len(cfg.Entrypoint) != 1 || cfg.Entrypoint[0] != "/app/go-hello" {
+		t.Errorf("entrypoint = %q, want [/app/go-hello]", cfg.Entrypoint)
+	}
+	if _, ok := cfg.ExposedPorts["8080/tcp"]; !ok {
+		t.Errorf("exposed ports = %v, want 8080/tcp", cfg.ExposedPorts)
+	}
+	bin, ok := img.Files["app/go-hello"]
+	switch {
+	case !ok:
+		t.Errorf("/app/go-hello is missing from the image")
+	case bin.Uid != 0 || bin.Mode&0o022 != 0:
+		t.Errorf("/app/go-hello is owned by %d with mode %o; the runtime user must not be "+
+			"able to change it", bin.Uid, bin.Mode)
+	}
+	img.AssertNoShell(t)
+}
+
+// TestBuildSpecError checks that a spec mistake found by the frontend
+// reaches the user as kiln.yaml:LINE:COL with exit code 1.
+func TestBuildSpecError(t *testing.T) {
+	setupEnv(t)
+	dir := t.TempDir()
+	spec := "# syntax=ghcr.io/kilnbuild/kiln:1\nname: app\nlanguage: go\nruntim:\n  ports: [80]\n"
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"build", "--progress", "quiet", dir}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("kiln build exited %d, want 1:\n%s", code, stderr.String())
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "kiln.yaml:4:1") ||
+		!strings.Contains(msg, "runtime") {
+		t.Errorf("the error does not point at kiln.yaml:4:1 and suggest runtime:\n%s", msg)
+	}
+}
