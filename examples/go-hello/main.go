@@ -1,5 +1,6 @@
 // Command go-hello is a small HTTP service that kiln builds into a
-// distroless image. GET / answers a greeting and GET /healthz answers "ok".
+// distroless image. GET / answers a greeting that names the uid the server
+// runs as, and GET /healthz answers "ok".
 //
 // The image has no shell and no curl, so the binary probes itself:
 // "go-hello -healthcheck" requests /healthz on the running server and exits
@@ -59,7 +60,7 @@ func newHandler() http.Handler {
 		if name == "" {
 			name = "world"
 		}
-		fmt.Fprintf(w, "hello, %s, from go-hello\n", name)
+		fmt.Fprintf(w, "hello, %s, from go-hello running as uid %d\n", name, os.Getuid())
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")

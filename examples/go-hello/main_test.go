@@ -5,18 +5,22 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"testing"
 )
 
 func TestRoutes(t *testing.T) {
 	srv := httptest.NewServer(newHandler())
 	defer srv.Close()
+	uid := strconv.Itoa(os.Getuid())
 	tests := []struct {
 		path, want string
 		status     int
 	}{
-		{"/", "hello, world, from go-hello\n", http.StatusOK},
-		{"/?name=kiln", "hello, kiln, from go-hello\n", http.StatusOK},
+		{"/", "hello, world, from go-hello running as uid " + uid + "\n", http.StatusOK},
+		{"/?name=kiln", "hello, kiln, from go-hello running as uid " + uid + "\n",
+			http.StatusOK},
 		{"/healthz", "ok\n", http.StatusOK},
 		{"/nope", "404 page not found\n", http.StatusNotFound},
 	}
