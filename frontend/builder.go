@@ -43,7 +43,9 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 	if err != nil {
 		return nil, withSource(s.ErrorAt("language", err.Error(), ""), b.src.SourceMap)
 	}
-	effective := spec.Vars{}
+	// The build steps get the platform args and the declared args as
+	// environment variables, for the shell to expand in build.run.
+	effective := spec.Vars(standardArgs(b.build, b.target))
 	for k, v := range s.Args {
 		effective[k] = v
 		if u, ok := userArgs[k]; ok {
