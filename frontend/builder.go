@@ -155,4 +155,3 @@ func (b *builder) resolve(ctx context.Context, ref string,
 	}
 	return img, nil
 }
-

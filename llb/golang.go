@@ -7,7 +7,6 @@ import (
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-
 )
 
 // Paths and cache ids of the Go preset. The module download cache and the
@@ -212,4 +211,3 @@ func firstLine(cmd string) string {
 	}
 	return line
 }
-
