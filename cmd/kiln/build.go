@@ -112,6 +112,10 @@ func runBuild(ctx context.Context, o *buildOptions, stdout, stderr io.Writer) er
 	if p.progress != progressui.QuietMode {
 		fmt.Fprintf(stderr, "kiln: built %s in %s\n", p.specPath,
 			time.Since(start).Round(100*time.Millisecond))
+		if len(p.solve.Exports) == 0 {
+			fmt.Fprintln(stderr, "kiln: no -o or -t given: the result stays in "+
+				"BuildKit's cache")
+		}
 	}
 	if dgst == "" {
 		return nil

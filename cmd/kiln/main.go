@@ -20,10 +20,15 @@ import (
 	"syscall"
 
 	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 )
 
 func main() {
+	// The BuildKit and containerd client libraries log through logrus; their
+	// warnings (such as a file system without fs-verity under an OCI
+	// export) are noise next to the progress display.
+	logrus.SetLevel(logrus.ErrorLevel)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
