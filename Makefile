@@ -6,7 +6,7 @@ GO ?= go
 ENV := integration/env
 UNIT_PKGS = $$($(GO) list ./... | grep -v '/integration$$')
 
-.PHONY: all tools up down test vet unit integration demo fmt
+.PHONY: all tools up down test vet unit integration demo
 
 all: test
 
@@ -27,13 +27,17 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
+# unit and integration expect the environment (make up, or make test).
 unit:
-	$(GO) test $(UNIT_PKGS)
+	$(GO) test -count=1 $(UNIT_PKGS)
 
 integration:
-	$(ENV)/with-env $(GO) test -count=1 -v -timeout 40m ./integration/...
+	$(GO) test -count=1 -v -timeout 40m ./integration/...
 
-test: vet unit integration
+# test brings the environment up for the run (and stops it again if it
+# was not running before), then runs every test against it.
+test: vet
+	@$(ENV)/with-env $(MAKE) --no-print-directory unit integration
 
 demo:
 	@$(ENV)/with-env bash examples/demo.sh

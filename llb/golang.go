@@ -9,16 +9,27 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Paths and cache ids of the Go preset. The module download cache and the
+// Paths and cache ids of the Go preset. The shared module cache and the
 // build cache are content-addressed and safe for concurrent use by the go
-// command, so one cache serves every app and platform.
+// command, so one cache of each serves every app and platform.
 const (
-	goModCache       = "/go/pkg/mod"
-	goBuildCache     = BuildHome + "/.cache/go-build"
-	CacheGoModules   = "kiln-go-mod-download"
-	CacheGoBuild     = "kiln-go-build"
-	goDownloadSubdir = "/cache/download"
+	goModCache    = "/go/pkg/mod"
+	goSharedCache = "/var/cache/kiln/go-mod"
+	goBuildCache  = BuildHome + "/.cache/go-build"
+	// CacheGoModules is the id of the module cache shared by all Go apps.
+	CacheGoModules = "kiln-go-mod"
+	// CacheGoBuild is the id of the Go build cache shared by all Go apps.
+	CacheGoBuild = "kiln-go-build"
 )
+
+// goModDownload fills the shared module cache from the network, then
+// copies what this app needs into its own GOMODCACHE from that cache as a
+// file proxy. The app's modules are thus part of the cached deps layer, and
+// the offline build step never depends on a cache mount that BuildKit may
+// have pruned.
+const goModDownload = "GOMODCACHE=" + goSharedCache + " go mod download && " +
+	"GOPROXY=file://" + goSharedCache + "/cache/download GOSUMDB=off " +
+	"GOPRIVATE= GONOPROXY= GONOSUMDB= go mod download"
 
 // goStages converts a Go spec: the toolchain image (plus system packages),
 // a dependency step that sees only go.mod and go.sum, an offline build step
@@ -51,10 +62,9 @@ func (c *converter) goStages() (*Result, error) {
 		st.next("copy go.mod and go.sum from "+src), c.at("source"),
 	)
 	deps = deps.Run(append(c.buildRunOpts(plat),
-		bkllb.Args([]string{"go", "mod", "download"}),
+		bkllb.Args([]string{"/bin/sh", "-c", goModDownload}),
 		st.next("go mod download"),
-		cacheMount(goModCache+goDownloadSubdir, CacheGoModules,
-			bkllb.CacheMountShared, BuildUID),
+		cacheMount(goSharedCache, CacheGoModules, bkllb.CacheMountShared, BuildUID),
 	)...).Root()
 
 	// build: offline, as the build user, source mounted read-only.

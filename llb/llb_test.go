@@ -152,7 +152,7 @@ func TestGoStages(t *testing.T) {
 	}
 	ex := execs(t, res.Stages[3].State)
 
-	dl := ex["go mod download"]
+	dl := ex[goModDownload]
 	if dl == nil {
 		t.Fatalf("no go mod download step; have %v", keys(ex))
 	}
@@ -162,7 +162,7 @@ func TestGoStages(t *testing.T) {
 	if dl.Network == pb.NetMode_NONE {
 		t.Errorf("deps step must have network")
 	}
-	assertCache(t, dl, "/go/pkg/mod/cache/download", CacheGoModules, pb.CacheSharingOpt_SHARED)
+	assertCache(t, dl, goSharedCache, CacheGoModules, pb.CacheSharingOpt_SHARED)
 
 	build := ex["go build -o /out/hello ."]
 	if build == nil {

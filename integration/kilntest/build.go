@@ -49,6 +49,9 @@ type Run struct {
 	Env []string
 	// Background leaves the process running for later runs.
 	Background bool
+	// Retries is how many more times a failing run is started, 200ms
+	// apart, for a check that waits on a Background server.
+	Retries int
 }
 
 // Result is a finished build.
@@ -167,25 +170,44 @@ func runAll(ctx context.Context, gc gateway.Client, r *gateway.Result,
 
 	var outs []string
 	for _, run := range runs {
-		var buf bytes.Buffer
-		w := nopCloser{&buf}
-		p, err := ctr.Start(ctx, gateway.StartRequest{
-			Args: run.Args, User: run.User, Env: run.Env, Cwd: "/",
-			Stdout: w, Stderr: w,
-		})
-		if err != nil {
-			return outs, fmt.Errorf("starting %v: %w", run.Args, err)
+		var out string
+		var err error
+		for try := 0; try <= run.Retries; try++ {
+			if try > 0 {
+				time.Sleep(200 * time.Millisecond)
+			}
+			if out, err = start(ctx, ctr, run); err == nil {
+				break
+			}
 		}
-		if run.Background {
-			continue
+		if !run.Background {
+			outs = append(outs, out)
 		}
-		err = p.Wait()
-		outs = append(outs, buf.String())
 		if err != nil {
-			return outs, fmt.Errorf("running %v: %w\n%s", run.Args, err, buf.String())
+			return outs, err
 		}
 	}
 	return outs, nil
+}
+
+// start runs one process; a Background one is left running.
+func start(ctx context.Context, ctr gateway.Container, run Run) (string, error) {
+	var buf bytes.Buffer
+	w := nopCloser{&buf}
+	p, err := ctr.Start(ctx, gateway.StartRequest{
+		Args: run.Args, User: run.User, Env: run.Env, Cwd: "/",
+		Stdout: w, Stderr: w,
+	})
+	if err != nil {
+		return "", fmt.Errorf("starting %v: %w", run.Args, err)
+	}
+	if run.Background {
+		return "", nil
+	}
+	if err := p.Wait(); err != nil {
+		return buf.String(), fmt.Errorf("running %v: %w\n%s", run.Args, err, buf.String())
+	}
+	return buf.String(), nil
 }
 
 type nopCloser struct{ io.Writer }

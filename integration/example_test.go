@@ -1,0 +1,167 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/kilnbuild/kiln/frontend"
+	"github.com/kilnbuild/kiln/integration/kilntest"
+	"github.com/kilnbuild/kiln/spec"
+)
+
+// TestExamplesValidate parses every committed example spec.
+func TestExamplesValidate(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(kilntest.Root(), "examples", "*", "kiln.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example specs found (%v)", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := spec.Parse("kiln.yaml", data); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// TestGoHelloExample builds examples/go-hello in-process, starts the server
+// as 65532 inside BuildKit and runs its exec-form healthcheck, and checks
+// the image holds nothing but the base and the binary.
+func TestGoHelloExample(t *testing.T) {
+	e := kilntest.Setup(t)
+	dir := filepath.Join(e.Root, "examples", "go-hello")
+	user := "65532:65532"
+	res := e.Build(t, kilntest.BuildOpt{
+		Func:          frontend.Build,
+		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+		Runs: []kilntest.Run{
+			{Args: []string{"/app/go-hello"}, User: user, Background: true},
+			{Args: []string{"/app/go-hello", "-healthcheck"}, User: user, Retries: 25},
+		},
+	})
+	img := res.Image(t, "")
+	if img.Config.Config.User != user {
+		t.Errorf("user = %q", img.Config.Config.User)
+	}
+	hc := img.Config.Config.Healthcheck
+	if hc == nil || strings.Join(hc.Test, " ") != "CMD /app/go-hello -healthcheck" {
+		t.Errorf("healthcheck = %+v", hc)
+	}
+	if _, ok := img.Config.Config.ExposedPorts["8080/tcp"]; !ok {
+		t.Errorf("ports = %v", img.Config.Config.ExposedPorts)
+	}
+	img.AssertNoShell(t)
+
+	// Size: at most the base image, the binary and 64 KiB.
+	bin := img.Files["app/go-hello"]
+	if bin == nil {
+		t.Fatal("/app/go-hello is missing")
+	}
+	base := remoteSize(t, e.Registry+"/distroless/static-debian13:nonroot")
+	if got, limit := img.Size(t), base+bin.Size+64<<10; got > limit {
+		t.Errorf("image is %d bytes; limit base %d + binary %d + 64 KiB = %d",
+			got, base, bin.Size, limit)
+	}
+}
+
+// remoteSize is the compressed size of the linux/amd64 image at ref.
+func remoteSize(t *testing.T, ref string) int64 {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(r, remote.WithPlatform(v1.Platform{OS: "linux",
+		Architecture: "amd64"}))
+	if err != nil {
+		t.Fatalf("pulling %s: %v", ref, err)
+	}
+	return (&kilntest.Image{V1: img}).Size(t)
+}
+
+// TestBuildTarget builds --target build: the offline build stage with the
+// artifact under /out.
+func TestBuildTarget(t *testing.T) {
+	e := kilntest.Setup(t)
+	dir := helloDir(e)
+	res := e.Build(t, kilntest.BuildOpt{
+		Func:          frontend.Build,
+		FrontendAttrs: map[string]string{"filename": "kiln.yaml", "target": "build"},
+		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+	})
+	img := res.Image(t, "")
+	if _, ok := img.Files["out/hello"]; !ok {
+		t.Errorf("--target build has no /out/hello")
+	}
+	if _, ok := img.Files["usr/local/go/bin/go"]; !ok {
+		t.Errorf("--target build is not the toolchain image")
+	}
+}
+
+// TestBadSpecThroughBuildx checks that a spec error reaches the user of the
+// real `docker buildx build` with the file, line and the offending text.
+func TestBadSpecThroughBuildx(t *testing.T) {
+	e := kilntest.Setup(t)
+	e.FrontendImage(t)
+	dir := t.TempDir()
+	bad := "# syntax=ghcr.io/kilnbuild/kiln:1\nname: hello\nlanguage: go\n" +
+		"runtime:\n  entrypont: [/app/hello]\n"
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := e.Command(ctx, "docker", "buildx", "--builder", e.Builder, "build",
+		"--progress=plain", "-f", filepath.Join(dir, "kiln.yaml"), dir)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("a bad spec built:\n%s", out)
+	}
+	for _, want := range []string{
+		`kiln.yaml:5:3: runtime.entrypont: unknown key`,
+		`"entrypoint"`,
+		`entrypont: [/app/hello]`, // buildx shows the offending line
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("buildx output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestCallSubrequests answers `docker buildx build --call=targets` and
+// `--call=outline` through the real buildx.
+func TestCallSubrequests(t *testing.T) {
+	e := kilntest.Setup(t)
+	e.FrontendImage(t)
+	dir := filepath.Join(e.Root, "examples", "go-hello")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for call, wants := range map[string][]string{
+		"targets": {"runtime (default)", "build", "toolchain", "deps"},
+		"outline": {"go-hello"},
+	} {
+		cmd := e.Command(ctx, "docker", "buildx", "--builder", e.Builder, "build",
+			"--call="+call, "-f", filepath.Join(dir, "kiln.yaml"), dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("--call=%s: %v\n%s", call, err, out)
+			continue
+		}
+		for _, want := range wants {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("--call=%s output lacks %q:\n%s", call, want, out)
+			}
+		}
+	}
+}
