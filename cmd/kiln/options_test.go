@@ -147,7 +147,8 @@ func TestPlan(t *testing.T) {
 		t.Fatalf("exports = %+v, want one", p.solve.Exports)
 	}
 	e := p.solve.Exports[0]
-	if e.Type != client.ExporterOCI || e.OutputDir != out || e.Attrs["name"] != "app:1,app:latest" {
+	if e.Type != client.ExporterOCI || e.OutputDir != out ||
+		e.Attrs["name"] != "app:1,app:latest" {
 		t.Errorf("export = %+v, want oci to %s named app:1,app:latest", e, out)
 	}
 	if _, ok := e.Attrs["rewrite-timestamp"]; ok {

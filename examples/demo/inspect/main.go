@@ -133,8 +133,10 @@ func summarize(w io.Writer, img v1.Image, desc v1.Descriptor, cfg *v1.ConfigFile
 	}
 	c := cfg.Config
 	fmt.Fprintf(tw, "user\t%s\n", orNone(c.User))
-	fmt.Fprintf(tw, "entrypoint\t%s\n", orNone(strings.Join(append(c.Entrypoint, c.Cmd...), " ")))
-	fmt.Fprintf(tw, "ports\t%s\n", orNone(strings.Join(slices.Sorted(maps.Keys(c.ExposedPorts)), " ")))
+	command := slices.Concat(c.Entrypoint, c.Cmd)
+	ports := slices.Sorted(maps.Keys(c.ExposedPorts))
+	fmt.Fprintf(tw, "entrypoint\t%s\n", orNone(strings.Join(command, " ")))
+	fmt.Fprintf(tw, "ports\t%s\n", orNone(strings.Join(ports, " ")))
 	if hc := c.Healthcheck; hc != nil && len(hc.Test) > 1 {
 		fmt.Fprintf(tw, "healthcheck\t%s every %s\n", strings.Join(hc.Test[1:], " "),
 			hc.Interval)
