@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strconv"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
@@ -12,6 +14,7 @@ import (
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/kilnbuild/kiln/llb"
@@ -25,6 +28,7 @@ type builder struct {
 	src    *dockerui.Source
 	build  ocispecs.Platform
 	target ocispecs.Platform
+	epoch  *time.Time
 }
 
 // run expands the spec for the platform, resolves its base images, converts
@@ -61,6 +65,13 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		BuildPlatform:  b.build,
 		TargetPlatform: b.target,
 		SourceMap:      b.src.SourceMap,
+		Epoch:          b.epoch,
+		// buildx sends the git remote and commit of a local context.
+		Source:   b.bc.BuildOpts().Opts["vcs:source"],
+		Revision: b.bc.BuildOpts().Opts["vcs:revision"],
+	}
+	if b.epoch != nil {
+		effective["SOURCE_DATE_EPOCH"] = strconv.FormatInt(b.epoch.Unix(), 10)
 	}
 	if ref := llb.ToolchainRef(s, preset); ref != "" {
 		p := b.build
@@ -106,7 +117,8 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		img = in.Toolchain.Config
 	}
 	base := in.Runtime.Config
-	return &dockerui.BuildResult{Reference: ref, Image: &img, BaseImage: &base}, nil
+	return &dockerui.BuildResult{Reference: ref, Image: &img, BaseImage: &base,
+		Epoch: b.epoch}, nil
 }
 
 // resolve pins ref to a digest for platform p. A --build-context named
@@ -121,7 +133,9 @@ func (b *builder) resolve(ctx context.Context, ref string,
 	ref = reference.TagNameOnly(named).String()
 
 	for _, name := range []string{reference.FamiliarString(named), ref} {
-		nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{Platform: &p})
+		var dgst digest.Digest
+		nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{Platform: &p,
+			CaptureDigest: &dgst})
 		if err != nil {
 			return llb.Image{}, err
 		}
@@ -132,7 +146,7 @@ func (b *builder) resolve(ctx context.Context, ref string,
 		if err != nil {
 			return llb.Image{}, err
 		}
-		img := llb.Image{Ref: ref, State: st}
+		img := llb.Image{Ref: ref, State: st, Digest: dgst}
 		if cfg != nil {
 			img.Config = *cfg
 		}

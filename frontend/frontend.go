@@ -10,7 +10,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -63,6 +65,10 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	epoch, err := sourceDateEpoch(ctx, bc)
+	if err != nil {
+		return nil, err
+	}
 	buildPlatform := platforms.DefaultSpec()
 	if len(bc.BuildPlatforms) > 0 {
 		buildPlatform = bc.BuildPlatforms[0]
@@ -75,7 +81,8 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if tp != nil {
 			target = *tp
 		}
-		b := &builder{c: c, bc: bc, src: src, build: buildPlatform, target: target}
+		b := &builder{c: c, bc: bc, src: src, build: buildPlatform, target: target,
+			epoch: epoch}
 		return b.run(ctx, parsed, userArgs, *mainContext)
 	})
 	if err != nil {
@@ -109,6 +116,21 @@ func containsTarget(s *spec.Spec, name string) bool {
 		}
 	}
 	return false
+}
+
+// sourceDateEpoch is the time to stamp into the image: the
+// SOURCE_DATE_EPOCH build arg, or else the commit time of a git context.
+func sourceDateEpoch(ctx context.Context, bc *dockerui.Client) (*time.Time, error) {
+	if v := bc.BuildArgs["SOURCE_DATE_EPOCH"]; v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("build arg SOURCE_DATE_EPOCH=%q is not a number of "+
+				"seconds since 1970; pass it as --build-arg SOURCE_DATE_EPOCH=$(date +%%s)", v)
+		}
+		t := time.Unix(n, 0).UTC()
+		return &t, nil
+	}
+	return bc.ResolveMainContextSourceDateEpoch(ctx)
 }
 
 // standardArgs returns the platform build args for one build.

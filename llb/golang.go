@@ -59,7 +59,7 @@ func (c *converter) goStages() (*Result, error) {
 				AllowEmptyWildcard:  true,
 				ChownOpt:            rootlessOwner(),
 			}),
-		st.next("copy go.mod and go.sum from "+src), c.at("source"),
+		st.next("copy go.mod and go.sum from "+path.Join("/", s.Source)), c.at("source"),
 	)
 	deps = deps.Run(append(c.buildRunOpts(plat),
 		bkllb.Args([]string{"/bin/sh", "-c", goModDownload}),

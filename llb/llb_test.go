@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -257,8 +258,8 @@ func TestImageConfig(t *testing.T) {
 		"CMD /app/hello -healthcheck" {
 		t.Errorf("healthcheck = %+v", hc)
 	}
-	if res.Image.Created != nil {
-		t.Errorf("created must be unset without an epoch")
+	if c := res.Image.Created; c == nil || !c.Equal(time.Unix(0, 0)) {
+		t.Errorf("created = %v; without an epoch or a base time it must be the Unix epoch", c)
 	}
 	for k, want := range map[string]string{
 		LabelTitle: "hello", LabelBaseName: "gcr.io/distroless/static-debian13:nonroot",

@@ -40,23 +40,28 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 	if err != nil {
 		return bkllb.State{}, dockerspec.DockerOCIImage{}, err
 	}
+	// Every file kiln writes gets the same fixed time, so the layer bytes
+	// depend only on the inputs: the epoch, or else the base image's time.
+	stamp := bkllb.WithCreatedTime(c.createdTime())
 	var fa *bkllb.FileAction
 	add := func(next func(*bkllb.FileAction) *bkllb.FileAction) {
 		fa = next(fa)
 	}
 	rootOwner := &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}}
 	if wd := s.Runtime.Workdir; wd != "" && wd != "/" {
-		add(mkdir(wd, 0o755, bkllb.WithUIDGID(0, 0)))
+		add(mkdir(wd, 0o755, bkllb.WithUIDGID(0, 0), stamp))
 	}
 	for _, cp := range s.Runtime.Copy {
 		src := cp.From
 		if root != "" {
 			src = path.Join(root, src)
 		}
+		created := c.createdTime()
 		info := &bkllb.CopyInfo{
 			CopyDirContentsOnly: true,
 			CreateDestPath:      true,
 			ChownOpt:            rootOwner,
+			CreatedTime:         &created,
 		}
 		if cp.Mode != 0 {
 			info.Mode = &bkllb.ChmodOpt{Mode: os.FileMode(cp.Mode)}
@@ -73,9 +78,9 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 			continue // the base's /tmp is already sticky and world-writable
 		}
 		if dir := path.Dir(w); dir != "/" {
-			add(mkdir(dir, 0o755, bkllb.WithUIDGID(0, 0)))
+			add(mkdir(dir, 0o755, bkllb.WithUIDGID(0, 0), stamp))
 		}
-		add(mkdir(w, 0o755, bkllb.WithUIDGID(uid, gid)))
+		add(mkdir(w, 0o755, bkllb.WithUIDGID(uid, gid), stamp))
 	}
 
 	st := base
@@ -88,14 +93,26 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 }
 
 // mkdir returns a file action step that creates dir (and its parents).
-func mkdir(dir string, mode os.FileMode,
-	owner bkllb.ChownOption) func(*bkllb.FileAction) *bkllb.FileAction {
+func mkdir(dir string, mode os.FileMode, owner bkllb.ChownOption,
+	stamp bkllb.CreatedTime) func(*bkllb.FileAction) *bkllb.FileAction {
 	return func(fa *bkllb.FileAction) *bkllb.FileAction {
 		if fa == nil {
-			return bkllb.Mkdir(dir, mode, bkllb.WithParents(true), owner)
+			return bkllb.Mkdir(dir, mode, bkllb.WithParents(true), owner, stamp)
 		}
-		return fa.Mkdir(dir, mode, bkllb.WithParents(true), owner)
+		return fa.Mkdir(dir, mode, bkllb.WithParents(true), owner, stamp)
 	}
+}
+
+// createdTime is the time kiln writes: the epoch when set, else the runtime
+// base image's created time, else the Unix epoch. Never the clock.
+func (c *converter) createdTime() time.Time {
+	if c.in.Epoch != nil {
+		return c.in.Epoch.UTC()
+	}
+	if t := c.in.Runtime.Config.Created; t != nil {
+		return t.UTC()
+	}
+	return time.Unix(0, 0).UTC()
 }
 
 // runtimeSummary names the runtime file operation for the progress output.
@@ -132,7 +149,8 @@ func numericUser(u spec.User) (int, int, error) {
 
 // imageConfig returns the runtime image config: the base image's config
 // with the spec's process settings and kiln's labels. It reads no clock:
-// the created time is the epoch when one is given, and absent otherwise.
+// the created time is createdTime, so that BuildKit's exporter, which fills
+// missing times with the build time, has none to fill.
 func (c *converter) imageConfig(addsLayer bool) dockerspec.DockerOCIImage {
 	s := c.in.Spec
 	base := c.in.Runtime.Config
@@ -144,10 +162,11 @@ func (c *converter) imageConfig(addsLayer bool) dockerspec.DockerOCIImage {
 	}
 	img.RootFS = ocispecs.RootFS{Type: "layers"}
 	img.History = slices.Clone(base.History)
-	img.Created = c.in.Epoch
+	created := c.createdTime()
+	img.Created = &created
 	if addsLayer {
 		img.History = append(img.History, ocispecs.History{
-			Created:   c.in.Epoch,
+			Created:   &created,
 			CreatedBy: "kiln: " + runtimeSummary(s),
 			Comment:   "kiln",
 		})
@@ -184,6 +203,8 @@ func (c *converter) imageConfig(addsLayer bool) dockerspec.DockerOCIImage {
 	for _, kv := range s.Runtime.Labels.Sorted() {
 		labels[kv.Key] = kv.Value
 	}
+	// The base's own base.* labels describe its base, not this image's.
+	delete(labels, LabelBaseDigest)
 	labels[LabelBaseName] = c.in.Runtime.Ref
 	if c.in.Runtime.Digest != "" {
 		labels[LabelBaseDigest] = c.in.Runtime.Digest.String()
