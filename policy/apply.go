@@ -1,0 +1,98 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kilnbuild/kiln/spec"
+)
+
+// Apply sorts vs into the violations that count and the ones that
+// s.Policy.Allow excuses. An allow entry excuses every violation of its
+// rule when it names a known rule and gives a non-empty reason; the
+// excused violations come back with Allowed and Reason set. An entry that
+// names an unknown rule is an error placed at its YAML range, with the
+// closest rule id as the fix. vs is not changed.
+//
+// Apply does not look at policy.mode: in enforce mode the caller fails the
+// build when counted is not empty; in warn mode it reports them.
+func Apply(s *spec.Spec, vs []Violation) (counted, allowed []Violation, errs spec.Errors) {
+	reasons := map[string]string{}
+	for i, a := range s.Policy.Allow {
+		if _, ok := Lookup(a.Rule); !ok {
+			if a.Rule != "" {
+				errs = append(errs, unknownRule(s, i, a.Rule))
+			}
+			continue
+		}
+		if r := strings.TrimSpace(a.Reason); r != "" {
+			if _, dup := reasons[a.Rule]; !dup {
+				reasons[a.Rule] = r
+			}
+		}
+	}
+	for _, v := range vs {
+		if r, ok := reasons[v.Rule.ID]; ok {
+			v.Allowed, v.Reason = true, r
+			allowed = append(allowed, v)
+			continue
+		}
+		counted = append(counted, v)
+	}
+	return counted, allowed, errs
+}
+
+// unknownRule returns the error for policy.allow[i] naming an unknown rule.
+func unknownRule(s *spec.Spec, i int, id string) *spec.Error {
+	fix := "run kiln rules for the list of rule ids"
+	if c := closest(id, IDs()); c != "" {
+		fix = fmt.Sprintf("did you mean %q?", c)
+	}
+	return s.ErrorAt(fmt.Sprintf("policy.allow[%d].rule", i),
+		fmt.Sprintf("unknown rule %q", id), fix)
+}
+
+// closest returns the candidate nearest to word, or "" when none is near
+// enough to be a likely typo: at most a third of the word's letters (and
+// at least two) differ.
+func closest(word string, candidates []string) string {
+	best, bestDist := "", -1
+	for _, c := range candidates {
+		d := distance(word, c)
+		if bestDist < 0 || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	// Also accept a word that only drops or adds a prefix or suffix, such
+	// as "user-root" for "runtime-user-root".
+	if bestDist > max(2, len(word)/3) {
+		for _, c := range candidates {
+			if len(word) >= 6 && (strings.HasSuffix(c, word) || strings.HasPrefix(c, word)) {
+				return c
+			}
+		}
+		return ""
+	}
+	return best
+}
+
+// distance returns the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
