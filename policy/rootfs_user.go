@@ -1,0 +1,147 @@
+package policy
+
+import (
+	"errors"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// maxConfigSize bounds the reads of /etc/passwd, /etc/group and other
+// small text files.
+const maxConfigSize = 1 << 20
+
+// account is one line of /etc/passwd.
+type account struct {
+	name     string
+	uid, gid uint32
+	home     string
+}
+
+// resolveUser learns the runtime user's uid, groups and home folder from
+// runtime.user and the image's /etc/passwd and /etc/group. When the user
+// is a name the image does not know, the rules that depend on it are
+// skipped.
+func (c *rootfsCheck) resolveUser() error {
+	if !literal(string(c.s.Runtime.User)) {
+		return nil
+	}
+	u := parseUser(c.s.Runtime.User)
+	passwd, err := c.readSmall("/etc/passwd")
+	if err != nil {
+		return err
+	}
+	group, err := c.readSmall("/etc/group")
+	if err != nil {
+		return err
+	}
+	accounts := parsePasswd(passwd)
+
+	// The uid, by number or by name.
+	var me *account
+	if n, ok := parseID(u.uid); ok {
+		c.uid, c.known = n, true
+		if i := slices.IndexFunc(accounts, func(a account) bool { return a.uid == n }); i >= 0 {
+			me = &accounts[i]
+		}
+	} else if i := slices.IndexFunc(accounts, func(a account) bool {
+		return a.name == u.uid
+	}); i >= 0 {
+		me = &accounts[i]
+		c.uid, c.known = me.uid, true
+	}
+	if !c.known {
+		return nil
+	}
+	if me != nil && me.home != "/" {
+		c.home = me.home
+	}
+
+	// The primary group, by number, by name or from /etc/passwd, then the
+	// groups that list the user as a member.
+	groups := parseGroups(group)
+	switch n, ok := parseID(u.gid); {
+	case ok:
+		c.groups = append(c.groups, n)
+	case u.gid != "":
+		if g, found := groups[u.gid]; found {
+			c.groups = append(c.groups, g.gid)
+		}
+	case me != nil:
+		c.groups = append(c.groups, me.gid)
+	}
+	if me != nil {
+		for _, g := range groups {
+			if slices.Contains(g.members, me.name) && !slices.Contains(c.groups, g.gid) {
+				c.groups = append(c.groups, g.gid)
+			}
+		}
+	}
+	slices.Sort(c.groups)
+	return nil
+}
+
+// readSmall returns the start of the regular file at p, following links,
+// or nil when the image has no such file.
+func (c *rootfsCheck) readSmall(p string) ([]byte, error) {
+	f, err := c.t.stat(p)
+	if errors.Is(err, errNotFound) || (err == nil && !f.Mode.IsRegular()) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.t.fsys.ReadFile(c.t.ctx, f.Path, maxConfigSize)
+}
+
+// parseID parses a numeric uid or gid.
+func parseID(s string) (uint32, bool) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	return uint32(n), err == nil
+}
+
+// parsePasswd parses /etc/passwd, skipping lines it cannot read.
+func parsePasswd(data []byte) []account {
+	var out []account
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(strings.TrimSpace(line), ":")
+		if len(f) < 6 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		uid, ok1 := parseID(f[2])
+		gid, ok2 := parseID(f[3])
+		if !ok1 || !ok2 {
+			continue
+		}
+		out = append(out, account{name: f[0], uid: uid, gid: gid, home: path.Clean(f[5])})
+	}
+	return out
+}
+
+// groupEntry is one line of /etc/group.
+type groupEntry struct {
+	gid     uint32
+	members []string
+}
+
+// parseGroups parses /etc/group into entries by group name.
+func parseGroups(data []byte) map[string]groupEntry {
+	out := map[string]groupEntry{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(strings.TrimSpace(line), ":")
+		if len(f) < 3 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		gid, ok := parseID(f[2])
+		if !ok {
+			continue
+		}
+		var members []string
+		if len(f) > 3 && f[3] != "" {
+			members = strings.Split(f[3], ",")
+		}
+		out[f[0]] = groupEntry{gid: gid, members: members}
+	}
+	return out
+}
