@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/kilnbuild/kiln/llb"
+	"github.com/kilnbuild/kiln/lock"
 	"github.com/kilnbuild/kiln/spec"
 )
 
@@ -29,6 +31,9 @@ type builder struct {
 	build  ocispecs.Platform
 	target ocispecs.Platform
 	epoch  *time.Time
+	lock   *lock.File
+	// annotate records the manifest annotations of this platform's image.
+	annotate func(p ocispecs.Platform, kv map[string]string)
 }
 
 // run expands the spec for the platform, resolves its base images, converts
@@ -36,7 +41,7 @@ type builder struct {
 func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[string]string,
 	mainContext bkllb.State) (*dockerui.BuildResult, error) {
 	// Expand ${VAR} with the user's args and the platform's standard args.
-	args := standardArgs(b.build, b.target)
+	args := llb.StandardArgs(b.build, b.target)
 	maps.Copy(args, userArgs)
 	expanded, err := parsed.Expand(args)
 	if err != nil {
@@ -49,7 +54,7 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 	}
 	// The build steps get the platform args and the declared args as
 	// environment variables, for the shell to expand in build.run.
-	effective := spec.Vars(standardArgs(b.build, b.target))
+	effective := spec.Vars(llb.StandardArgs(b.build, b.target))
 	for k, v := range s.Args {
 		effective[k] = v
 		if u, ok := userArgs[k]; ok {
@@ -80,12 +85,12 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		}
 		if in.Toolchain, err = b.resolve(ctx, ref, p); err != nil {
 			return nil, withSource(s.ErrorAt("toolchain", err.Error(),
-				"check the toolchain version and the registry"), b.src.SourceMap)
+				fixFor(err, "check the toolchain version and the registry")), b.src.SourceMap)
 		}
 	}
 	if in.Runtime, err = b.resolve(ctx, llb.RuntimeBase(s, preset), b.target); err != nil {
 		return nil, withSource(s.ErrorAt("runtime.base", err.Error(),
-			"check runtime.base and the registry"), b.src.SourceMap)
+			fixFor(err, "check runtime.base and the registry")), b.src.SourceMap)
 	}
 
 	// Convert and solve the target stage.
@@ -116,9 +121,23 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 	if t := b.bc.Target; t != "" && t != llb.StageRuntime {
 		img = in.Toolchain.Config
 	}
+	if b.bc.Target == "" || b.bc.Target == llb.StageRuntime {
+		b.annotate(b.target, map[string]string{
+			llb.LabelBaseName:   img.Config.Labels[llb.LabelBaseName],
+			llb.LabelBaseDigest: img.Config.Labels[llb.LabelBaseDigest],
+		})
+	}
 	base := in.Runtime.Config
 	return &dockerui.BuildResult{Reference: ref, Image: &img, BaseImage: &base,
 		Epoch: b.epoch}, nil
+}
+
+// fixFor says how to fix an image resolution error.
+func fixFor(err error, otherwise string) string {
+	if errors.Is(err, lock.ErrMissing) {
+		return "then commit kiln.lock"
+	}
+	return otherwise
 }
 
 // resolve pins ref to a digest for platform p. A --build-context named
@@ -153,7 +172,16 @@ func (b *builder) resolve(ctx context.Context, ref string,
 		return img, nil
 	}
 
-	_, dgst, dt, err := b.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+	// Pin by kiln.lock when there is one and the reference has no digest.
+	resolveRef := ref
+	if _, canonical := named.(reference.Canonical); !canonical && b.lock != nil {
+		d, err := b.lock.Lookup(ref, p)
+		if err != nil {
+			return llb.Image{}, err
+		}
+		resolveRef = ref + "@" + d.String()
+	}
+	_, dgst, dt, err := b.c.ResolveImageConfig(ctx, resolveRef, sourceresolver.Opt{
 		LogName: "[kiln] resolve " + ref + " for " + platforms.Format(p),
 		ImageOpt: &sourceresolver.ResolveImageOpt{
 			Platform:    &p,

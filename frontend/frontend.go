@@ -12,9 +12,11 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
@@ -65,6 +67,10 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	lockFile, err := readLock(ctx, c, bc, src.Filename)
+	if err != nil {
+		return nil, err
+	}
 	epoch, err := sourceDateEpoch(ctx, bc)
 	if err != nil {
 		return nil, err
@@ -75,6 +81,21 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 
 	// Convert and solve once per target platform.
+	var mu sync.Mutex
+	annotations := map[string]string{}
+	annotate := func(p ocispecs.Platform, kv map[string]string) {
+		mu.Lock()
+		defer mu.Unlock()
+		var pp *ocispecs.Platform
+		if bc.MultiPlatformRequested {
+			pp = &p
+		}
+		for k, v := range kv {
+			if v != "" {
+				annotations[exptypes.AnnotationManifestKey(pp, k)] = v
+			}
+		}
+	}
 	rb, err := bc.Build(ctx, func(ctx context.Context, tp *ocispecs.Platform,
 		idx int) (*dockerui.BuildResult, error) {
 		target := buildPlatform
@@ -82,11 +103,14 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			target = *tp
 		}
 		b := &builder{c: c, bc: bc, src: src, build: buildPlatform, target: target,
-			epoch: epoch}
+			epoch: epoch, lock: lockFile, annotate: annotate}
 		return b.run(ctx, parsed, userArgs, *mainContext)
 	})
 	if err != nil {
 		return nil, err
+	}
+	for k, v := range annotations {
+		rb.AddMeta(k, []byte(v))
 	}
 	return rb.Finalize()
 }
@@ -131,18 +155,4 @@ func sourceDateEpoch(ctx context.Context, bc *dockerui.Client) (*time.Time, erro
 		return &t, nil
 	}
 	return bc.ResolveMainContextSourceDateEpoch(ctx)
-}
-
-// standardArgs returns the platform build args for one build.
-func standardArgs(build, target ocispecs.Platform) map[string]string {
-	return map[string]string{
-		"BUILDPLATFORM":  platforms.Format(build),
-		"BUILDOS":        build.OS,
-		"BUILDARCH":      build.Architecture,
-		"BUILDVARIANT":   build.Variant,
-		"TARGETPLATFORM": platforms.Format(target),
-		"TARGETOS":       target.OS,
-		"TARGETARCH":     target.Architecture,
-		"TARGETVARIANT":  target.Variant,
-	}
 }

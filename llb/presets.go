@@ -5,6 +5,9 @@ import (
 	"path"
 	"strings"
 
+	"github.com/containerd/platforms"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/kilnbuild/kiln/spec"
 )
 
@@ -133,4 +136,38 @@ func CacheIDs(s *spec.Spec) []string {
 		ids = append(ids, "kiln-apt-cache-trixie-PLATFORM", "kiln-apt-lists-trixie-PLATFORM")
 	}
 	return append(ids, CacheGoModules, CacheGoBuild)
+}
+
+// StandardArgs returns the platform build args (BUILDPLATFORM, TARGETOS,
+// ...) for a build on build for target.
+func StandardArgs(build, target ocispecs.Platform) map[string]string {
+	return map[string]string{
+		"BUILDPLATFORM":  platforms.Format(build),
+		"BUILDOS":        build.OS,
+		"BUILDARCH":      build.Architecture,
+		"BUILDVARIANT":   build.Variant,
+		"TARGETPLATFORM": platforms.Format(target),
+		"TARGETOS":       target.OS,
+		"TARGETARCH":     target.Architecture,
+		"TARGETVARIANT":  target.Variant,
+	}
+}
+
+// Images lists the image references a build of s pulls on platform p
+// (building for p on p), with the declared args at their defaults.
+func Images(s *spec.Spec, p ocispecs.Platform) ([]string, error) {
+	expanded, err := s.Expand(StandardArgs(p, p))
+	if err != nil {
+		return nil, err
+	}
+	full := ApplyPreset(expanded.WithDefaults())
+	preset, err := PresetFor(full.Language)
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	if ref := ToolchainRef(full, preset); ref != "" {
+		refs = append(refs, ref)
+	}
+	return append(refs, RuntimeBase(full, preset)), nil
 }

@@ -79,7 +79,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		return &usageError{err: err}
 	})
 	root.AddCommand(newBuildCmd(stdout, stderr), newSchemaCmd(stdout),
-		newVersionCmd(stdout))
+		newVersionCmd(stdout), newLockCmd(stdout, stderr))
 	return root
 }
 

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/spf13/cobra"
+
+	"github.com/kilnbuild/kiln/llb"
+	"github.com/kilnbuild/kiln/lock"
+	"github.com/kilnbuild/kiln/spec"
+)
+
+// newLockCmd returns "kiln lock", which pins the spec's base images in
+// kiln.lock beside kiln.yaml.
+func newLockCmd(stdout, stderr io.Writer) *cobra.Command {
+	var file string
+	var check bool
+	var mirrors []string
+	cmd := &cobra.Command{
+		Use:   "lock [DIR]",
+		Short: "Pin the base images of kiln.yaml by digest in kiln.lock",
+		Long: "Ask the registries what the spec's base images (toolchain and runtime\n" +
+			"base) point at now, and write their index and per-platform digests to\n" +
+			"kiln.lock beside kiln.yaml. Builds then name every image by digest.\n" +
+			"With --check, write nothing and exit 1 when kiln.lock is missing or stale.\n" +
+			"Credentials come from the Docker config, as for docker pull.",
+		Args: maxOneDir,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := parseMirrors(mirrors)
+			if err != nil {
+				return err
+			}
+			specPath, lockPath := lockPaths(args, file)
+			refs, err := specImages(specPath)
+			if err != nil {
+				return err
+			}
+			r := &lock.Resolver{Mirrors: m}
+			fresh, err := r.Lock(cmd.Context(), refs)
+			if err != nil {
+				return err
+			}
+			want := fresh.Marshal()
+			if check {
+				have, err := os.ReadFile(lockPath)
+				if errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("%s does not exist; run 'kiln lock' to write it", lockPath)
+				}
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(have, want) {
+					return fmt.Errorf("%s is stale: the registry now gives other digests or "+
+						"the spec names other images; run 'kiln lock' to update it", lockPath)
+				}
+				fmt.Fprintf(stderr, "%s is up to date\n", lockPath)
+				return nil
+			}
+			if err := os.WriteFile(lockPath, want, 0o644); err != nil {
+				return err
+			}
+			for _, ref := range refs {
+				key, _ := lock.Key(ref)
+				fmt.Fprintf(stdout, "%s@%s\n", key, fresh.Images[key].Digest)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "path of the spec (default DIR/kiln.yaml)")
+	cmd.Flags().BoolVar(&check, "check", false, "exit 1 when kiln.lock is stale; write nothing")
+	cmd.Flags().StringArrayVar(&mirrors, "mirror", nil,
+		"ask MIRROR instead of REGISTRY, as REGISTRY=MIRROR (e.g. docker.io=127.0.0.1:5000)")
+	return cmd
+}
+
+// maxOneDir accepts at most one positional DIR.
+func maxOneDir(cmd *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return usageErrorf("%s takes at most one DIR, got %q", cmd.CommandPath(), args)
+	}
+	return nil
+}
+
+// lockPaths returns the spec path and the lock path beside it.
+func lockPaths(args []string, file string) (string, string) {
+	dir := "."
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	if file == "" {
+		file = filepath.Join(dir, "kiln.yaml")
+	}
+	return file, filepath.Join(filepath.Dir(file), lock.FileName)
+}
+
+// parseMirrors reads REGISTRY=MIRROR pairs.
+func parseMirrors(pairs []string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, p := range pairs {
+		reg, mirror, ok := strings.Cut(p, "=")
+		if !ok || reg == "" || mirror == "" {
+			return nil, usageErrorf("--mirror %q: write it as REGISTRY=MIRROR, such as "+
+				"docker.io=127.0.0.1:5000", p)
+		}
+		m[reg] = mirror
+	}
+	return m, nil
+}
+
+// specImages parses the spec and lists the images a build of it pulls.
+func specImages(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the spec: %w", err)
+	}
+	s, err := spec.Parse(filepath.Base(path), data)
+	if err != nil {
+		return nil, err
+	}
+	return llb.Images(s, platforms.DefaultSpec())
+}
