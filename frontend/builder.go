@@ -25,13 +25,14 @@ import (
 
 // builder converts and solves the spec for one target platform.
 type builder struct {
-	c      client.Client
-	bc     *dockerui.Client
-	src    *dockerui.Source
-	build  ocispecs.Platform
-	target ocispecs.Platform
-	epoch  *time.Time
-	lock   *lock.File
+	c       client.Client
+	bc      *dockerui.Client
+	src     *dockerui.Source
+	build   ocispecs.Platform
+	target  ocispecs.Platform
+	epoch   *time.Time
+	lock    *lock.File
+	cacheNS string
 	// annotate records the manifest annotations of this platform's image.
 	annotate func(p ocispecs.Platform, kv map[string]string)
 }
@@ -71,6 +72,7 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		TargetPlatform: b.target,
 		SourceMap:      b.src.SourceMap,
 		Epoch:          b.epoch,
+		CacheNamespace: b.cacheNS,
 		// buildx sends the git remote and commit of a local context.
 		Source:   b.bc.BuildOpts().Opts["vcs:source"],
 		Revision: b.bc.BuildOpts().Opts["vcs:revision"],

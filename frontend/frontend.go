@@ -47,10 +47,15 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return nil, withSource(err, src.SourceMap)
 	}
 	userArgs := filterArgs(bc.BuildArgs)
+	buildPlatform := platforms.DefaultSpec()
+	if len(bc.BuildPlatforms) > 0 {
+		buildPlatform = bc.BuildPlatforms[0]
+	}
+	ns := cacheNamespace(bc)
 
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
-			return describe(parsed, src.SourceMap, userArgs), nil
+			return describe(parsed, src.SourceMap, userArgs, buildPlatform, ns), nil
 		},
 		ListTargets: func(ctx context.Context) (*targets.List, error) {
 			return listTargets(parsed, src.SourceMap), nil
@@ -74,10 +79,6 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	epoch, err := sourceDateEpoch(ctx, bc)
 	if err != nil {
 		return nil, err
-	}
-	buildPlatform := platforms.DefaultSpec()
-	if len(bc.BuildPlatforms) > 0 {
-		buildPlatform = bc.BuildPlatforms[0]
 	}
 
 	// Convert and solve once per target platform.
@@ -103,7 +104,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			target = *tp
 		}
 		b := &builder{c: c, bc: bc, src: src, build: buildPlatform, target: target,
-			epoch: epoch, lock: lockFile, annotate: annotate}
+			epoch: epoch, lock: lockFile, annotate: annotate, cacheNS: ns}
 		return b.run(ctx, parsed, userArgs, *mainContext)
 	})
 	if err != nil {
@@ -120,12 +121,24 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 func filterArgs(in map[string]string) map[string]string {
 	out := maps.Clone(in)
 	for k := range out {
-		if strings.HasPrefix(k, "BUILDKIT_") || k == "SOURCE_DATE_EPOCH" ||
+		if strings.HasPrefix(k, "BUILDKIT_") || k == "SOURCE_DATE_EPOCH" || k == argCacheNS ||
 			proxyArgs[strings.ToUpper(k)] {
 			delete(out, k)
 		}
 	}
 	return out
+}
+
+// argCacheNS is the build arg that names a cache namespace.
+const argCacheNS = "KILN_CACHE_NS"
+
+// cacheNamespace is the prefix of every cache id: the KILN_CACHE_NS build
+// arg, or else BuildKit's BUILDKIT_CACHE_MOUNT_NS.
+func cacheNamespace(bc *dockerui.Client) string {
+	if ns := bc.BuildArgs[argCacheNS]; ns != "" {
+		return ns
+	}
+	return bc.CacheIDNamespace
 }
 
 // proxyArgs are the predefined proxy build args, passed through to steps

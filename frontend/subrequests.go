@@ -6,6 +6,7 @@ import (
 	bkllb "github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/kilnbuild/kiln/llb"
 	"github.com/kilnbuild/kiln/spec"
@@ -21,7 +22,8 @@ var targetHelp = map[string]string{
 
 // describe answers `--call=outline`: the build args the spec declares with
 // their values, and the secrets the build mounts.
-func describe(s *spec.Spec, sm *bkllb.SourceMap, userArgs map[string]string) *outline.Outline {
+func describe(s *spec.Spec, sm *bkllb.SourceMap, userArgs map[string]string,
+	plat ocispecs.Platform, ns string) *outline.Outline {
 	o := &outline.Outline{Name: s.Name, Description: "kiln " + string(s.Language) + " app"}
 	for _, kv := range s.Args.Sorted() {
 		v := kv.Value
@@ -35,8 +37,8 @@ func describe(s *spec.Spec, sm *bkllb.SourceMap, userArgs map[string]string) *ou
 		o.Secrets = append(o.Secrets, outline.Secret{Name: sec.ID, Required: sec.Required,
 			Location: location(s, "build.secrets["+strconv.Itoa(i)+"]")})
 	}
-	for _, id := range llb.CacheIDs(s) {
-		o.Cache = append(o.Cache, outline.CacheMount{ID: id})
+	for _, m := range llb.CacheMounts(s, plat, ns) {
+		o.Cache = append(o.Cache, outline.CacheMount{ID: m.ID})
 	}
 	if sm != nil {
 		o.Sources = [][]byte{sm.Data}

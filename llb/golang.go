@@ -39,10 +39,7 @@ func (c *converter) goStages() (*Result, error) {
 
 	// Cross-compile on the build platform unless cgo needs the target's C
 	// toolchain, in which case the build runs on the target platform.
-	plat := c.in.BuildPlatform
-	if cgoEnabled(s) {
-		plat = c.in.TargetPlatform
-	}
+	plat := c.execPlatform()
 	toolchain := c.toolchain(plat)
 
 	// deps: go.mod and go.sum only, so source edits keep this step cached.
@@ -64,7 +61,7 @@ func (c *converter) goStages() (*Result, error) {
 	deps = deps.Run(append(c.buildRunOpts(plat),
 		bkllb.Args([]string{"/bin/sh", "-c", goModDownload}),
 		st.next("go mod download"),
-		cacheMount(goSharedCache, CacheGoModules, bkllb.CacheMountShared, BuildUID),
+		c.cache(goSharedCache),
 	)...).Root()
 
 	// build: offline, as the build user, source mounted read-only.
@@ -83,7 +80,7 @@ func (c *converter) goStages() (*Result, error) {
 			bkllb.AddEnv("GOPROXY", "off"),
 			st.next(firstLine(cmd)),
 			bkllb.AddMount(SourceDir, c.in.Context, bkllb.SourcePath(src), bkllb.Readonly),
-			cacheMount(goBuildCache, CacheGoBuild, bkllb.CacheMountShared, BuildUID),
+			c.cache(goBuildCache),
 		)
 		if runPath != "" {
 			opts = append(opts, c.at(runPath+"["+strconv.Itoa(i)+"]"))
@@ -167,7 +164,6 @@ func (c *converter) toolchain(plat ocispecs.Platform) bkllb.State {
 	if len(s.Build.Packages) == 0 {
 		return st
 	}
-	key := "trixie-" + platformKey(plat)
 	script := "rm -f /etc/apt/apt.conf.d/docker-clean && " +
 		"echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' " +
 		"> /etc/apt/apt.conf.d/kiln-keep-cache && " +
@@ -181,8 +177,8 @@ func (c *converter) toolchain(plat ocispecs.Platform) bkllb.State {
 		bkllb.WithCustomNamef("[kiln toolchain 1/1] apt-get install %s",
 			strings.Join(s.Build.Packages, " ")),
 		c.at("build.packages"),
-		cacheMount("/var/cache/apt", "kiln-apt-cache-"+key, bkllb.CacheMountLocked, 0),
-		cacheMount("/var/lib/apt/lists", "kiln-apt-lists-"+key, bkllb.CacheMountLocked, 0),
+		c.cache(aptCache),
+		c.cache(aptLists),
 	).Root()
 }
 

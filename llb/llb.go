@@ -90,6 +90,9 @@ type Input struct {
 	Source, Revision string
 	// Epoch, when set, is written as the image's created time.
 	Epoch *time.Time
+	// CacheNamespace, when set, prefixes every cache id, so that tenants
+	// of a shared builder do not share caches.
+	CacheNamespace string
 }
 
 // Stage is one named stage of the build.
@@ -200,17 +203,4 @@ func image(img Image, p ocispecs.Platform, name string) bkllb.State {
 		st = st.Dir(wd)
 	}
 	return st.Platform(p)
-}
-
-// cacheMount mounts a persistent cache at target, owned by uid, with an
-// explicit id and sharing mode. The cache starts as an empty folder owned
-// by uid so a non-root step can write to it.
-func cacheMount(target, id string, sharing bkllb.CacheMountSharingMode,
-	uid int) bkllb.RunOption {
-	seed := bkllb.Scratch().File(
-		bkllb.Mkdir("/cache", 0o755, bkllb.WithUIDGID(uid, uid)),
-		bkllb.WithCustomName("[internal] cache folder "+id),
-	)
-	return bkllb.AddMount(target, seed, bkllb.SourcePath("/cache"),
-		bkllb.AsPersistentCacheDir(id, sharing))
 }

@@ -326,3 +326,64 @@ func sortedDigests(m map[digest.Digest]bkllb.OpMetadata) []digest.Digest {
 	slices.Sort(out)
 	return out
 }
+
+// TestCacheMounts reads every cache mount out of the marshalled graph and
+// checks id, sharing, and the owner and mode of the folder it starts as,
+// against the documented table; a namespace prefixes every id.
+func TestCacheMounts(t *testing.T) {
+	in := input(t, goSpec, arm64)
+	in.CacheNamespace = "team-a"
+	res, err := Convert(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]CacheMount{}
+	for _, m := range CacheMounts(in.Spec, amd64, "team-a") {
+		want[m.ID] = m
+	}
+	if len(want) != 4 {
+		t.Fatalf("want 4 documented caches for a Go spec with packages, got %v", want)
+	}
+	all, _ := ops(t, res.Stages[3].State)
+	byDigest := map[digest.Digest]*pb.Op{}
+	def, err := res.Stages[3].State.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, dt := range def.Def {
+		byDigest[digest.FromBytes(dt)] = all[i]
+	}
+	seen := map[string]bool{}
+	for _, op := range all {
+		e := op.GetExec()
+		if e == nil {
+			continue
+		}
+		for _, m := range e.Mounts {
+			if m.MountType != pb.MountType_CACHE {
+				continue
+			}
+			w, ok := want[m.CacheOpt.ID]
+			if !ok {
+				t.Errorf("undocumented cache id %q at %s", m.CacheOpt.ID, m.Dest)
+				continue
+			}
+			seen[w.ID] = true
+			if m.Dest != w.Target || m.CacheOpt.Sharing != pb.CacheSharingOpt(w.Sharing) {
+				t.Errorf("cache %s: dest %s sharing %v, want %s %v", w.ID, m.Dest,
+					m.CacheOpt.Sharing, w.Target, w.Sharing)
+			}
+			seed := byDigest[digest.Digest(op.Inputs[m.Input].Digest)].GetFile()
+			mk := seed.GetActions()[0].GetMkdir()
+			if mk.Owner.User.GetByID() != uint32(w.UID) || mk.Mode != 0o755 {
+				t.Errorf("cache %s starts owned by %d mode %o, want %d 0755", w.ID,
+					mk.Owner.User.GetByID(), mk.Mode, w.UID)
+			}
+		}
+	}
+	for id := range want {
+		if !seen[id] {
+			t.Errorf("documented cache %s is not mounted", id)
+		}
+	}
+}

@@ -125,19 +125,6 @@ func ApplyPreset(s *spec.Spec) *spec.Spec {
 	return &out
 }
 
-// CacheIDs lists the ids of the cache mounts the spec's build uses, in the
-// order the steps mount them.
-func CacheIDs(s *spec.Spec) []string {
-	var ids []string
-	if s.Language != spec.Go {
-		return ids
-	}
-	if len(s.Build.Packages) > 0 {
-		ids = append(ids, "kiln-apt-cache-trixie-PLATFORM", "kiln-apt-lists-trixie-PLATFORM")
-	}
-	return append(ids, CacheGoModules, CacheGoBuild)
-}
-
 // StandardArgs returns the platform build args (BUILDPLATFORM, TARGETOS,
 // ...) for a build on build for target.
 func StandardArgs(build, target ocispecs.Platform) map[string]string {
