@@ -52,7 +52,7 @@ func CheckArtifacts(ctx context.Context, fsys FS, paths []string, arch string,
 		}
 		vs = append(vs, got...)
 	}
-	sortViolations(vs)
+	Sort(vs)
 	return vs, nil
 }
 

@@ -42,7 +42,7 @@ func CheckRootfs(ctx context.Context, fsys FS, s *spec.Spec) ([]Violation, error
 	if err := c.programs(); err != nil {
 		return nil, err
 	}
-	sortViolations(c.vs)
+	Sort(c.vs)
 	return c.vs, nil
 }
 

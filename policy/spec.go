@@ -30,7 +30,7 @@ func CheckSpec(s *spec.Spec, pinned func(ref string) bool) []Violation {
 	vs = append(vs, checkSecretsInEnv(s)...)
 	vs = append(vs, checkHealthcheck(s)...)
 	vs = append(vs, checkPorts(s)...)
-	sortViolations(vs)
+	Sort(vs)
 	return vs
 }
 

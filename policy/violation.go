@@ -84,13 +84,14 @@ func rangeOf(s *spec.Spec, key string) spec.Range {
 	return s.ErrorAt(key, "", "").Range()
 }
 
-// sortViolations orders vs by place (spec positions first, in document
-// order, then paths), then by rule id, so that reports are deterministic.
-func sortViolations(vs []Violation) {
+// Sort orders vs in place the way every Check function returns them:
+// spec rules first, in document order, then the others by path, then by
+// rule id, so that reports that merge several checks are deterministic.
+func Sort(vs []Violation) {
 	slices.SortStableFunc(vs, compareViolations)
 }
 
-// compareViolations orders two violations for sortViolations.
+// compareViolations orders two violations for Sort.
 func compareViolations(a, b Violation) int {
 	aSpec, bSpec := a.Rule.Scope == ScopeSpec, b.Rule.Scope == ScopeSpec
 	switch {
