@@ -45,11 +45,18 @@ func Apply(s *spec.Spec, vs []Violation) (counted, allowed []Violation, errs spe
 // unknownRule returns the error for policy.allow[i] naming an unknown rule.
 func unknownRule(s *spec.Spec, i int, id string) *spec.Error {
 	fix := "run kiln rules for the list of rule ids"
-	if c := closest(id, IDs()); c != "" {
+	if c := Suggest(id); c != "" {
 		fix = fmt.Sprintf("did you mean %q?", c)
 	}
 	return s.ErrorAt(fmt.Sprintf("policy.allow[%d].rule", i),
 		fmt.Sprintf("unknown rule %q", id), fix)
+}
+
+// Suggest returns the rule id closest to a misspelt one, such as
+// runtime-user-root for "runtime-user-rot" or rootfs-setuid for "setuid",
+// or "" when no id is close.
+func Suggest(id string) string {
+	return closest(id, IDs())
 }
 
 // closest returns the candidate nearest to word, or "" when none is near

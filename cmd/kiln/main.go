@@ -43,6 +43,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintf(stderr, "kiln: %s\n", ee.msg)
+		}
+		return ee.code
+	}
 	printError(stderr, err)
 	var ue *usageError
 	if errors.As(err, &ue) {
@@ -80,6 +87,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	})
 	root.AddCommand(newBuildCmd(stdout, stderr), newSchemaCmd(stdout),
 		newVersionCmd(stdout), newLockCmd(stdout, stderr))
+	root.AddCommand(newLintCmd(stdout, stderr), newRulesCmd(stdout), newExplainCmd(stdout))
 	return root
 }
 

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ruledocs "github.com/kilnbuild/kiln/docs/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// runKiln runs the kiln command line and returns its exit code and output.
+func runKiln(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	old := version
+	version = "v0.0.0-test" // keep the SARIF golden file stable
+	defer func() { version = old }()
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// checkGolden compares got with testdata/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/kiln -update to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test ./cmd/kiln -update rewrites it):\n%s",
+			p, got)
+	}
+}
+
+func TestLint(t *testing.T) {
+	const bad = "testdata/lint/bad/kiln.yaml"
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		golden     string // stdout golden file; empty means no output
+		stderrHas  string
+		stderrGold string
+	}{
+		{"go-hello example passes", []string{"lint", "../../examples/go-hello"}, 0, "", "", ""},
+		{"static-hello example passes",
+			[]string{"lint", "-f", "../../examples/static-hello/kiln.yaml"}, 0, "", "", ""},
+		{"a tag pinned by kiln.lock", []string{"lint", "testdata/lint/locked"}, 0, "", "", ""},
+
+		{"text", []string{"lint", "-f", bad}, 1, "lint/bad.txt",
+			"kiln: testdata/lint/bad/kiln.yaml: 7 violations of the hardening policy", ""},
+		{"json", []string{"lint", "-f", bad, "--format", "json"}, 1, "lint/bad.json", "", ""},
+		{"sarif", []string{"lint", "--format=sarif", "testdata/lint/bad"}, 1,
+			"lint/bad.sarif", "", ""},
+
+		{"invalid spec", []string{"lint", "testdata/lint/invalid"}, 2, "", "",
+			"lint/invalid.stderr"},
+		{"invalid spec in json", []string{"lint", "--format", "json", "testdata/lint/invalid"},
+			2, "", "", "lint/invalid.stderr"},
+		{"unknown rule in policy.allow", []string{"lint", "testdata/lint/unknown-allow"}, 2, "",
+			`unknown rule "privileged-prot"; did you mean "privileged-port"?`, ""},
+		{"missing spec", []string{"lint", "testdata/lint/none"}, 2, "",
+			"testdata/lint/none/kiln.yaml: no such file or directory", ""},
+		{"unknown format", []string{"lint", "--format", "xml", "testdata/lint/bad"}, 2, "",
+			`unknown format "xml"`, ""},
+		{"two folders", []string{"lint", "a", "b"}, 2, "", "takes at most one DIR", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runKiln(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s",
+					code, tt.code, stdout, stderr)
+			}
+			if tt.golden != "" {
+				checkGolden(t, tt.golden, stdout)
+			} else if stdout != "" {
+				t.Errorf("stdout:\n%s\nwant nothing", stdout)
+			}
+			if tt.stderrGold != "" {
+				checkGolden(t, tt.stderrGold, stderr)
+			}
+			if !strings.Contains(stderr, tt.stderrHas) {
+				t.Errorf("stderr:\n%s\nwant it to contain %q", stderr, tt.stderrHas)
+			}
+			if tt.code == 0 && stderr != "" {
+				t.Errorf("stderr:\n%s\nwant nothing", stderr)
+			}
+		})
+	}
+}
+
+func TestLintWithoutTheLock(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("testdata/lint/locked/kiln.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := runKiln(t, "lint", dir)
+	if code != 1 || !strings.Contains(stdout, "warning[base-unpinned]") {
+		t.Errorf("exit %d, stdout:\n%s\nwant base-unpinned without kiln.lock", code, stdout)
+	}
+
+	// A broken lock file is an invalid input, as an invalid spec is.
+	if err := os.WriteFile(filepath.Join(dir, "kiln.lock"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runKiln(t, "lint", dir)
+	if code != 2 || !strings.Contains(stderr, "kiln.lock") {
+		t.Errorf("exit %d, stderr:\n%s\nwant 2 and a message about kiln.lock", code, stderr)
+	}
+}
+
+func TestRules(t *testing.T) {
+	code, stdout, stderr := runKiln(t, "rules")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	checkGolden(t, "rules.txt", stdout)
+	if code, _, _ := runKiln(t, "rules", "extra"); code != 2 {
+		t.Errorf("kiln rules extra: exit %d, want 2", code)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	code, stdout, _ := runKiln(t, "explain", "runtime-user-root")
+	page, _ := ruledocs.Page("runtime-user-root")
+	if code != 0 || stdout != page {
+		t.Errorf("exit %d, output:\n%s\nwant the page", code, stdout)
+	}
+	code, stdout, _ = runKiln(t, "explain")
+	if code != 0 || stdout != ruledocs.Index() {
+		t.Errorf("exit %d: without a rule, want the index", code)
+	}
+	code, stdout, stderr := runKiln(t, "explain", "runtime-user-rot")
+	want := `unknown rule "runtime-user-rot"; did you mean "runtime-user-root"?`
+	if code != 2 || stdout != "" || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if code, _, _ := runKiln(t, "explain", "a", "b"); code != 2 {
+		t.Errorf("two rules: exit %d, want 2", code)
+	}
+}
