@@ -149,10 +149,13 @@ func TestCallSubrequests(t *testing.T) {
 	defer cancel()
 	for call, wants := range map[string][]string{
 		"targets": {"runtime (default)", "build", "toolchain", "deps"},
-		"outline": {"go-hello"},
+		// The cache ids, with the namespace from KILN_CACHE_NS.
+		"outline,format=json": {`"name": "go-hello"`, `"ID": "team-a/kiln-go-mod"`,
+			`"ID": "team-a/kiln-go-build"`},
 	} {
 		cmd := e.Command(ctx, "docker", "buildx", "--builder", e.Builder, "build",
-			"--call="+call, "-f", filepath.Join(dir, "kiln.yaml"), dir)
+			"--call="+call, "--build-arg", "KILN_CACHE_NS=team-a",
+			"-f", filepath.Join(dir, "kiln.yaml"), dir)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Errorf("--call=%s: %v\n%s", call, err, out)
