@@ -105,12 +105,15 @@ func (m *memFS) ReadFile(ctx context.Context, p string, limit int) ([]byte, erro
 }
 
 // distroless returns a look-alike of the distroless static nonroot image:
-// no shell, nonroot 65532 with its home, a sticky /tmp, CA bundle and
+// no shell, nonroot 65532 with its home, sticky scratch folders (/tmp,
+// /var/tmp, /var/lock, /run/lock), a CA bundle and
 // /etc/passwd and /etc/group.
 func distroless() *memFS {
 	m := newMemFS()
 	m.dir("/bin", "/etc/ssl/certs", "/usr/share/zoneinfo", "/var/lib/dpkg/status.d")
-	m.dirMode("/tmp", fs.ModeSticky|0o777, 0, 0)
+	for _, d := range []string{"/tmp", "/var/tmp", "/var/lock", "/run/lock"} {
+		m.dirMode(d, fs.ModeSticky|0o777, 0, 0)
+	}
 	m.dirMode("/home/nonroot", 0o700, 65532, 65532)
 	m.dirMode("/root", 0o700, 0, 0)
 	m.file("/etc/passwd", 0o644, "root:x:0:0:root:/root:/sbin/nologin\n"+

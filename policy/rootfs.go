@@ -120,7 +120,7 @@ var packageManagers = regexp.MustCompile(
 
 // packageManager applies rootfs-package-manager.
 func (c *rootfsCheck) packageManager(f File) {
-	if !packageManagers.MatchString(path.Base(f.Path)) {
+	if !packageManagers.MatchString(path.Base(f.Path)) || !inBinDir(f.Path) {
 		return
 	}
 	if _, ok := c.isExecutable(f); !ok {
@@ -129,6 +129,21 @@ func (c *rootfsCheck) packageManager(f File) {
 	c.add(RootfsPackageManager, f.Path, fmt.Sprintf("the runtime image has the package "+
 		"manager %s%s; use a distroless runtime base, and install what the program "+
 		"needs with build.packages in the build stage", f.Path, describeLink(f)))
+}
+
+// inBinDir reports whether p is in a folder of programs, such as /usr/bin,
+// /usr/local/sbin or /app/venv/bin, rather than a script folder such as
+// /etc/cron.daily.
+func inBinDir(p string) bool {
+	dir := path.Base(path.Dir(p))
+	return dir == "bin" || dir == "sbin"
+}
+
+// plainEntry reports whether f is a regular file or a folder: the entries
+// whose permission bits guard data. Devices such as /dev/null, pipes and
+// sockets are world-writable by design, and a link's bits mean nothing.
+func plainEntry(f File) bool {
+	return f.Mode.IsRegular() || f.Mode.IsDir()
 }
 
 // setuid applies rootfs-setuid.
@@ -148,10 +163,14 @@ func (c *rootfsCheck) setuid(f File) {
 		f.Path, bits, octal(f.Mode), f.UID, f.GID))
 }
 
-// stickyTmp reports whether f is /tmp with the sticky bit, which every
-// base image has and programs expect.
-func stickyTmp(f File) bool {
-	return f.Path == "/tmp" && f.Mode.IsDir() && f.Mode&fs.ModeSticky != 0
+// scratchDirs are the shared scratch folders that Debian's base-files, and
+// so the distroless images, create world-writable with the sticky bit.
+var scratchDirs = []string{"/dev/shm", "/run/lock", "/tmp", "/var/lock", "/var/tmp"}
+
+// stickyScratch reports whether f is one of scratchDirs with the sticky
+// bit, which stops users from removing each other's files there.
+func stickyScratch(f File) bool {
+	return f.Mode.IsDir() && f.Mode&fs.ModeSticky != 0 && slices.Contains(scratchDirs, f.Path)
 }
 
 // underWritable reports whether p is a runtime.writable path or lies
@@ -167,7 +186,7 @@ func (c *rootfsCheck) underWritable(p string) bool {
 
 // worldWritable applies rootfs-world-writable.
 func (c *rootfsCheck) worldWritable(f File) {
-	if f.Mode&fs.ModeSymlink != 0 || f.Mode.Perm()&0o002 == 0 || stickyTmp(f) {
+	if !plainEntry(f) || f.Mode.Perm()&0o002 == 0 || stickyScratch(f) {
 		return
 	}
 	if f.Mode.IsDir() && f.Mode&fs.ModeSticky != 0 && slices.Contains(c.writable, f.Path) {
@@ -182,10 +201,10 @@ func (c *rootfsCheck) worldWritable(f File) {
 // everything, which runtime-user-root reports once instead of here for
 // every file.
 func (c *rootfsCheck) appWritable(f File) {
-	if !c.known || c.uid == 0 || f.Mode&fs.ModeSymlink != 0 {
+	if !c.known || c.uid == 0 || !plainEntry(f) {
 		return
 	}
-	if stickyTmp(f) || f.Path == c.home || c.underWritable(f.Path) {
+	if stickyScratch(f) || f.Path == c.home || c.underWritable(f.Path) {
 		return
 	}
 	how := ""

@@ -42,6 +42,7 @@ func TestCheckRootfs(t *testing.T) {
 			m.file("/usr/bin/apt-get", 0o755, "elf").file("/usr/bin/dpkg", 0o755, "elf")
 			m.file("/usr/local/bin/pip3.13", 0o755, "#!/usr/bin/python3")
 			m.dir("/var/lib/dpkg/info").dir("/usr/lib/python3/dist-packages/pip")
+			m.file("/etc/cron.daily/dpkg", 0o755, "#!/bin/sh")
 		}, []string{"rootfs-package-manager@/usr/bin/apt-get",
 			"rootfs-package-manager@/usr/bin/dpkg",
 			"rootfs-package-manager@/usr/local/bin/pip3.13"}},
@@ -56,12 +57,21 @@ func TestCheckRootfs(t *testing.T) {
 			m.dirMode("/data", 0o777, 0, 0).file("/app/app.conf", 0o666, "x")
 		}, []string{"rootfs-app-writable@/app/app.conf", "rootfs-world-writable@/app/app.conf",
 			"rootfs-app-writable@/data", "rootfs-world-writable@/data"}},
-		{"sticky /tmp and a sticky writable folder pass",
-			entry + "  writable: [/tmp, /var/tmp]\n", func(m *memFS) {
-				m.dirMode("/var/tmp", fs.ModeSticky|0o777, 0, 0)
+		{"sticky scratch folders and a sticky writable folder pass",
+			entry + "  writable: [/srv/drop]\n", func(m *memFS) {
+				m.dirMode("/srv/drop", fs.ModeSticky|0o777, 0, 0)
+				m.dirMode("/dev/shm", fs.ModeSticky|0o777, 0, 0)
 			}, nil},
 		{"a sticky folder that is not writable", entry, func(m *memFS) {
-			m.dirMode("/var/tmp", fs.ModeSticky|0o777, 0, 0)
+			m.dirMode("/srv/drop", fs.ModeSticky|0o777, 0, 0)
+		}, []string{"rootfs-app-writable@/srv/drop", "rootfs-world-writable@/srv/drop"}},
+		{"devices are world-writable by design", entry, func(m *memFS) {
+			m.dir("/dev")
+			m.files["/dev/null"] = policy.File{Path: "/dev/null",
+				Mode: fs.ModeDevice | fs.ModeCharDevice | 0o666}
+		}, nil},
+		{"a scratch folder without the sticky bit", entry, func(m *memFS) {
+			m.dirMode("/var/tmp", 0o777, 0, 0)
 		}, []string{"rootfs-app-writable@/var/tmp", "rootfs-world-writable@/var/tmp"}},
 
 		{"files the runtime user owns", entry, func(m *memFS) {
