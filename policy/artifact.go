@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"strings"
@@ -127,11 +128,11 @@ func checkELF(t *tree, f File, arch string, base Base) ([]Violation, error) {
 	if !bytes.Equal(head, []byte(elf.ELFMAG)) {
 		return nil, nil
 	}
-	data, err := t.fsys.ReadFile(t.ctx, f.Path, int(f.Size))
+	ra, err := openFile(t.ctx, t.fsys, f)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", f.Path, err)
+		return nil, err
 	}
-	info, err := readELF(data)
+	info, err := readELF(ra)
 	if err != nil {
 		return nil, nil // a truncated or odd file is not this package's to judge
 	}
@@ -264,8 +265,8 @@ func inRunpath(t *tree, file string, runpath []string, lib string) (bool, error)
 }
 
 // readELF parses what the rules need from an ELF file.
-func readELF(data []byte) (elfInfo, error) {
-	ef, err := elf.NewFile(bytes.NewReader(data))
+func readELF(ra io.ReaderAt) (elfInfo, error) {
+	ef, err := elf.NewFile(ra)
 	if err != nil {
 		return elfInfo{}, err
 	}
@@ -287,7 +288,7 @@ func readELF(data []byte) (elfInfo, error) {
 		}
 	}
 	info.glibc, info.symbols = newestGlibc(ef)
-	if bi, err := buildinfo.Read(bytes.NewReader(data)); err == nil {
+	if bi, err := buildinfo.Read(ra); err == nil {
 		info.cgo = "0"
 		for _, s := range bi.Settings {
 			if s.Key == "CGO_ENABLED" {

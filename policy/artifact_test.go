@@ -241,6 +241,17 @@ func TestCheckArtifacts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Reading in ranges finds the same.
+			rvs, err := policy.CheckArtifacts(context.Background(), &rangeFS{memFS: m},
+				tt.paths, tt.arch, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(vs, rvs, func(a, b policy.Violation) bool {
+				return a.String() == b.String()
+			}) {
+				t.Errorf("whole files: %v\nranges: %v", vs, rvs)
+			}
 			got, want := ids(vs), tt.want
 			if want == nil {
 				want = []string{}
@@ -323,6 +334,10 @@ func TestBaseFromRootfs(t *testing.T) {
 		!slices.Equal(b.Libs, want.Libs) {
 		t.Errorf("got %+v\nwant %+v", b, want)
 	}
+	r := &rangeFS{memFS: m}
+	if b, err := policy.BaseFromRootfs(ctx, r); err != nil || b.GlibcVersion != version {
+		t.Errorf("reading ranges: got %+v, %v", b, err)
+	}
 
 	// A static base has neither.
 	b, err = policy.BaseFromRootfs(ctx, distroless())
@@ -338,4 +353,25 @@ func TestBaseFromRootfs(t *testing.T) {
 	if b, err = policy.BaseFromRootfs(ctx, m); err != nil || !b.Libc || b.GlibcVersion != "" {
 		t.Errorf("musl base: got %+v, %v", b, err)
 	}
+}
+
+func TestCheckArtifactsReadsRanges(t *testing.T) {
+	f := buildFixtures(t)
+	f.need(t, "go-cgo")
+	m := distroless().host(t, "/app/cgo", filepath.Join(f.dir, "go-cgo"), 0o755)
+	r := &rangeFS{memFS: m}
+	vs, err := policy.CheckArtifacts(context.Background(), r, []string{"/app/cgo"}, "",
+		policy.Base{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The build information still says CGO_ENABLED=1.
+	if len(vs) != 1 || !strings.Contains(vs[0].Message, "CGO_ENABLED=1") {
+		t.Errorf("got %v", vs)
+	}
+	size := m.files["/app/cgo"].Size
+	if got := r.bytes.Load(); got*2 > size {
+		t.Errorf("read %d bytes of a %d-byte program; want well under half", got, size)
+	}
+	t.Logf("read %d of %d bytes", r.bytes.Load(), size)
 }

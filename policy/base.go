@@ -1,11 +1,9 @@
 package policy
 
 import (
-	"bytes"
 	"context"
 	"debug/elf"
 	"errors"
-	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -116,11 +114,14 @@ func glibcVersion(t *tree, p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	data, err := t.fsys.ReadFile(t.ctx, f.Path, int(min(f.Size, maxELFSize)))
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", f.Path, err)
+	if f.Size > maxELFSize {
+		return "", nil
 	}
-	ef, err := elf.NewFile(bytes.NewReader(data))
+	ra, err := openFile(t.ctx, t.fsys, f)
+	if err != nil {
+		return "", err
+	}
+	ef, err := elf.NewFile(ra)
 	if err != nil {
 		return "", nil // not an ELF file: the version stays unknown
 	}

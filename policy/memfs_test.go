@@ -127,3 +127,24 @@ func distroless() *memFS {
 	m.file("/var/lib/dpkg/status.d/base-files", 0o644, "Package: base-files\n")
 	return m
 }
+
+// rangeFS adds ReadFileRange to a memFS and counts the bytes it returns.
+type rangeFS struct {
+	*memFS
+	bytes atomic.Int64
+}
+
+// ReadFileRange returns part of a regular file.
+func (r *rangeFS) ReadFileRange(ctx context.Context, p string, off int64,
+	n int) ([]byte, error) {
+	d, err := r.memFS.ReadFile(ctx, p, -1)
+	if err != nil {
+		return nil, err
+	}
+	if off >= int64(len(d)) {
+		return nil, nil
+	}
+	d = d[off:min(int64(len(d)), off+int64(n))]
+	r.bytes.Add(int64(len(d)))
+	return d, nil
+}
