@@ -41,8 +41,9 @@ type FS interface {
 
 // Walk calls fn for every entry under root, root itself excluded, in
 // lexical order of the paths, parents before their contents. It does not
-// follow symbolic links. When fn returns fs.SkipDir for a folder, Walk
-// skips the folder's contents; any other error stops the walk and is
+// follow symbolic links. As with fs.WalkDir, fs.SkipDir returned for a
+// folder skips its contents, and for a file the rest of its folder;
+// fs.SkipAll ends the walk without error; any other error ends it and is
 // returned.
 func Walk(ctx context.Context, fsys FS, root string, fn func(File) error) error {
 	err := newTree(ctx, fsys).walk(path.Clean("/"+root), fn)
@@ -126,8 +127,11 @@ func (t *tree) walk(dir string, fn func(File) error) error {
 	}
 	for _, f := range t.sorted[dir] {
 		err := fn(f)
-		if errors.Is(err, fs.SkipDir) && f.Mode.IsDir() {
-			continue
+		if errors.Is(err, fs.SkipDir) {
+			if f.Mode.IsDir() {
+				continue // skip the folder's contents
+			}
+			return nil // skip the rest of this folder
 		}
 		if err != nil {
 			return err

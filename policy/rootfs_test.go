@@ -249,4 +249,22 @@ func TestWalk(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
+
+	// SkipDir on a file skips the rest of its folder; SkipAll ends the walk.
+	m.file("/a/b/e", 0o644, "x").file("/a/b/g", 0o644, "x")
+	got = nil
+	err = policy.Walk(context.Background(), m, "/a", func(f policy.File) error {
+		got = append(got, f.Path)
+		switch f.Path {
+		case "/a/b/e":
+			return fs.SkipDir
+		case "/a/c/g":
+			return fs.SkipAll
+		}
+		return nil
+	})
+	want = []string{"/a/b", "/a/b/e", "/a/c", "/a/c/g"}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("got %q, %v; want %q", got, err, want)
+	}
 }
