@@ -1,7 +1,10 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kilnbuild/kiln/spec"
@@ -102,4 +105,39 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// LabelAllowed is the image label that records the exceptions a build
+// used, so that a reviewer can see them in the image itself.
+const LabelAllowed = "com.github.kilnbuild.kiln.policy.allowed"
+
+// allowedEntry is one exception in the LabelAllowed value.
+type allowedEntry struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+// AllowedLabel returns the value of LabelAllowed for the allowed
+// violations of a build: a JSON array of {"rule", "reason"}, one entry per
+// rule, sorted by rule id, so the same exceptions give the same bytes. It
+// returns "" when nothing was allowed.
+func AllowedLabel(allowed []Violation) string {
+	reasons := map[string]string{}
+	for _, v := range allowed {
+		if v.Allowed {
+			reasons[v.Rule.ID] = v.Reason
+		}
+	}
+	if len(reasons) == 0 {
+		return ""
+	}
+	entries := make([]allowedEntry, 0, len(reasons))
+	for _, id := range slices.Sorted(maps.Keys(reasons)) {
+		entries = append(entries, allowedEntry{Rule: id, Reason: reasons[id]})
+	}
+	b, err := json.Marshal(entries)
+	if err != nil {
+		panic(err) // strings only: cannot fail
+	}
+	return string(b)
 }

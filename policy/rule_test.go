@@ -124,3 +124,22 @@ func TestApplySuggestsAFullID(t *testing.T) {
 		t.Errorf("got %v, want a suggestion of rootfs-setuid", errs)
 	}
 }
+
+func TestAllowedLabel(t *testing.T) {
+	if got := policy.AllowedLabel(nil); got != "" {
+		t.Errorf("nothing allowed: %q", got)
+	}
+	shell, _ := policy.Lookup(policy.RootfsShell)
+	root, _ := policy.Lookup(policy.RuntimeUserRoot)
+	vs := []policy.Violation{
+		{Rule: shell, File: "/bin/sh", Allowed: true, Reason: "debug \"image\""},
+		{Rule: root, Allowed: true, Reason: "needs CAP_NET_RAW"},
+		{Rule: shell, File: "/bin/bash", Allowed: true, Reason: "debug \"image\""},
+		{Rule: root, Allowed: false},
+	}
+	want := `[{"rule":"rootfs-shell","reason":"debug \"image\""},` +
+		`{"rule":"runtime-user-root","reason":"needs CAP_NET_RAW"}]`
+	if got := policy.AllowedLabel(vs); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
