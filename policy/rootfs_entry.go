@@ -33,10 +33,9 @@ func (c *rootfsCheck) programs() error {
 		}
 	}
 	if h := r.Healthcheck; h != nil && len(h.Exec) > 0 {
-		prog := h.Exec[0]
-		if prog != "CMD-SHELL" && !slices.Contains(shells, path.Base(prog)) {
+		if !isShellCommand(h.Exec) {
 			// A shell is healthcheck-shell-form's to report.
-			return c.program("runtime.healthcheck.exec[0]", prog)
+			return c.program("runtime.healthcheck.exec[0]", h.Exec[0])
 		}
 	}
 	return nil

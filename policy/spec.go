@@ -190,13 +190,35 @@ func checkHealthcheck(s *spec.Spec) []Violation {
 		return nil
 	}
 	prog := h.Exec[0]
-	if prog == "CMD-SHELL" || slices.Contains(shells, path.Base(prog)) {
+	if isShellCommand(h.Exec) {
 		return []Violation{specViolation(s, HealthcheckShellForm, "runtime.healthcheck.exec[0]",
 			fmt.Sprintf("the health check runs %s, and a minimal runtime image has no "+
 				"shell; run the program directly, as in exec: [/app/%s, -healthcheck]",
 				prog, appName(s)))}
 	}
 	return nil
+}
+
+// isShellCommand reports whether an exec-form command runs a shell: it
+// starts with a shell or Docker's CMD-SHELL marker, or with env and then
+// a shell, as in [/usr/bin/env, A=1, sh, -c, ...].
+func isShellCommand(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	if args[0] == "CMD-SHELL" || slices.Contains(shells, path.Base(args[0])) {
+		return true
+	}
+	if path.Base(args[0]) != "env" {
+		return false
+	}
+	for _, a := range args[1:] {
+		if strings.HasPrefix(a, "-") || strings.Contains(a, "=") {
+			continue // env's options and assignments
+		}
+		return slices.Contains(shells, path.Base(a))
+	}
+	return false
 }
 
 // appName returns the application name for examples in messages.

@@ -124,6 +124,11 @@ func TestCheckSpec(t *testing.T) {
 		{"CMD-SHELL health check", header +
 			"runtime:\n  healthcheck: {exec: [CMD-SHELL, \"curl -f localhost\"]}\n", nil,
 			[]string{"healthcheck-shell-form@runtime.healthcheck.exec[0]"}},
+		{"env then a shell", header +
+			"runtime:\n  healthcheck: {exec: [/usr/bin/env, -i, A=1, dash, -c, \"true\"]}\n",
+			nil, []string{"healthcheck-shell-form@runtime.healthcheck.exec[0]"}},
+		{"env then a program passes", header +
+			"runtime:\n  healthcheck: {exec: [env, A=1, /app/app, -healthcheck]}\n", nil, nil},
 		{"exec health check passes", header +
 			"runtime:\n  healthcheck: {exec: [/app/app, -c, config.yaml]}\n", nil, nil},
 
