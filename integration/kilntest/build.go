@@ -32,6 +32,9 @@ type BuildOpt struct {
 	Runs []Run
 	// NoExport skips the OCI export (for builds expected to fail).
 	NoExport bool
+	// ExportAttrs are added to the OCI export's attributes, such as
+	// rewrite-timestamp=true.
+	ExportAttrs map[string]string
 	// Push names the images to push to instead of the OCI export.
 	Push []string
 	// Func, when set, runs in-process instead of Frontend, as the kiln CLI
@@ -104,7 +107,7 @@ func (e *Env) TryBuild(t testing.TB, opt BuildOpt) (*Result, error) {
 	case !opt.NoExport:
 		so.Exports = []client.ExportEntry{{
 			Type:      client.ExporterOCI,
-			Attrs:     map[string]string{"tar": "false"},
+			Attrs:     withAttrs(map[string]string{"tar": "false"}, opt.ExportAttrs),
 			OutputDir: out.Layout,
 		}}
 	}
@@ -151,6 +154,14 @@ func (e *Env) TryBuild(t testing.TB, opt BuildOpt) (*Result, error) {
 	err := eg.Wait()
 	out.Progress = progress.String()
 	return out, err
+}
+
+// withAttrs returns base with extra added.
+func withAttrs(base, extra map[string]string) map[string]string {
+	for k, v := range extra {
+		base[k] = v
+	}
+	return base
 }
 
 // runAll starts each run in one container over the single result ref.

@@ -1,0 +1,102 @@
+package kilntest
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// goldenTime stamps every file and the config of the golden base.
+var goldenTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// GoldenBase pushes a tiny distroless-like base image, made from fixed
+// bytes, to the local registry and returns it by digest. Golden-digest
+// tests build on it (through --build-context) so their digests depend on
+// kiln and BuildKit only, not on the Debian packages of the day.
+func (e *Env) GoldenBase(t testing.TB) string {
+	t.Helper()
+	files := []struct {
+		name     string
+		mode     int64
+		uid      int
+		body     string
+		dir      bool
+		linkname string
+	}{
+		{name: "etc/", mode: 0o755, dir: true},
+		{name: "etc/group", mode: 0o644,
+			body: "root:x:0:\nnonroot:x:65532:\nnobody:x:65534:\n"},
+		{name: "etc/passwd", mode: 0o644,
+			body: "root:x:0:0:root:/root:/sbin/nologin\n" +
+				"nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n" +
+				"nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"},
+		{name: "home/", mode: 0o755, dir: true},
+		{name: "home/nonroot/", mode: 0o700, uid: 65532, dir: true},
+		{name: "tmp/", mode: 0o1777, dir: true},
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range files {
+		h := &tar.Header{Name: f.name, Mode: f.mode, Uid: f.uid, Gid: f.uid,
+			ModTime: goldenTime, Typeflag: tar.TypeReg, Size: int64(len(f.body)),
+			Format: tar.FormatPAX}
+		if f.dir {
+			h.Typeflag = tar.TypeDir
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(tw, f.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = cfg.DeepCopy()
+	cfg.OS, cfg.Architecture = "linux", "amd64"
+	cfg.Created = v1.Time{Time: goldenTime}
+	cfg.Config.User = "65532:65532"
+	cfg.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
+	cfg.History = []v1.History{{Created: v1.Time{Time: goldenTime}, CreatedBy: "kilntest"}}
+	if img, err = mutate.ConfigFile(img, cfg); err != nil {
+		t.Fatal(err)
+	}
+	dg, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.ParseReference(e.Registry+"/kilntest/golden-base@"+dg.String(),
+		name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatalf("pushing the golden base: %v", err)
+	}
+	return ref.String()
+}
