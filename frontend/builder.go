@@ -20,6 +20,7 @@ import (
 
 	"github.com/kilnbuild/kiln/llb"
 	"github.com/kilnbuild/kiln/lock"
+	"github.com/kilnbuild/kiln/policy"
 	"github.com/kilnbuild/kiln/spec"
 )
 
@@ -33,6 +34,11 @@ type builder struct {
 	epoch   *time.Time
 	lock    *lock.File
 	cacheNS string
+	// specViolations are the spec rule violations to report with this
+	// platform's rootfs violations.
+	specViolations []policy.Violation
+	// label prefixes this platform's messages in a multi-platform build.
+	label string
 	// annotate records the manifest annotations of this platform's image.
 	annotate func(p ocispecs.Platform, kv map[string]string)
 }
@@ -122,6 +128,17 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 	img := conv.Image
 	if t := b.bc.Target; t != "" && t != llb.StageRuntime {
 		img = in.Toolchain.Config
+	} else {
+		// Verify the runtime image before it is returned.
+		vs, err := verifyRootfs(ctx, ref, s, b.target.Architecture)
+		if err != nil {
+			return nil, err
+		}
+		allowed, err := enforce(ctx, b.src, s, b.label, append(b.specViolations, vs...))
+		if err != nil {
+			return nil, err
+		}
+		withAllowed(img.Config.Labels, allowed)
 	}
 	if b.bc.Target == "" || b.bc.Target == llb.StageRuntime {
 		b.annotate(b.target, map[string]string{

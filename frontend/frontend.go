@@ -19,6 +19,7 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -53,12 +54,23 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	ns := cacheNamespace(bc)
 
+	lockFile, err := readLock(ctx, c, bc, src.Filename)
+	if err != nil {
+		return nil, err
+	}
+	// The spec rules run before anything is built; --check stops there.
+	prepared := llb.ApplyPreset(parsed.WithDefaults())
+	specVs := specViolations(prepared, lockFile, bc.BuildOpts().Opts)
+
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
 			return describe(parsed, src.SourceMap, userArgs, buildPlatform, ns), nil
 		},
 		ListTargets: func(ctx context.Context) (*targets.List, error) {
 			return listTargets(parsed, src.SourceMap), nil
+		},
+		Lint: func(ctx context.Context) (*lint.LintResults, error) {
+			return lintResults(prepared, src.SourceMap, specVs)
 		},
 	}); err != nil || ok {
 		return res, err
@@ -69,10 +81,6 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 
 	mainContext, err := bc.MainContext(ctx)
-	if err != nil {
-		return nil, err
-	}
-	lockFile, err := readLock(ctx, c, bc, src.Filename)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +113,12 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		}
 		b := &builder{c: c, bc: bc, src: src, build: buildPlatform, target: target,
 			epoch: epoch, lock: lockFile, annotate: annotate, cacheNS: ns}
+		if idx == 0 {
+			b.specViolations = specVs // reported once, not once per platform
+		}
+		if bc.MultiPlatformRequested {
+			b.label = "[" + platforms.Format(target) + "] "
+		}
 		return b.run(ctx, parsed, userArgs, *mainContext)
 	})
 	if err != nil {

@@ -39,7 +39,7 @@ func TestExamplesValidate(t *testing.T) {
 // the image holds nothing but the base and the binary.
 func TestGoHelloExample(t *testing.T) {
 	e := kilntest.Setup(t)
-	dir := filepath.Join(e.Root, "examples", "go-hello")
+	dir := e.Locked(t, filepath.Join(e.Root, "examples", "go-hello"))
 	user := "65532:65532"
 	res := e.Build(t, kilntest.BuildOpt{
 		Func:          frontend.Build,
@@ -94,7 +94,7 @@ func remoteSize(t *testing.T, ref string) int64 {
 // artifact under /out.
 func TestBuildTarget(t *testing.T) {
 	e := kilntest.Setup(t)
-	dir := helloDir(e)
+	dir := helloDir(t, e)
 	res := e.Build(t, kilntest.BuildOpt{
 		Func:          frontend.Build,
 		FrontendAttrs: map[string]string{"filename": "kiln.yaml", "target": "build"},

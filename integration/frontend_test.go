@@ -43,8 +43,11 @@ func checkKilnHello(t *testing.T, img *kilntest.Image) {
 	}
 }
 
-func helloDir(e *kilntest.Env) string {
-	return filepath.Join(e.Root, "integration", "testdata", "hello")
+// helloDir returns a locked copy of testdata/hello: with policy.mode
+// enforce, kiln builds only specs whose base images are pinned.
+func helloDir(t *testing.T, e *kilntest.Env) string {
+	t.Helper()
+	return e.Locked(t, filepath.Join(e.Root, "integration", "testdata", "hello"))
 }
 
 var runHello = []kilntest.Run{{Args: []string{"/app/hello"}, User: "65532:65532"}}
@@ -54,7 +57,7 @@ var runHello = []kilntest.Run{{Args: []string{"/app/hello"}, User: "65532:65532"
 func TestKilnGatewayImage(t *testing.T) {
 	e := kilntest.Setup(t)
 	ref := e.FrontendImage(t)
-	dir := helloDir(e)
+	dir := helloDir(t, e)
 	res := e.Build(t, kilntest.BuildOpt{
 		Frontend:      "gateway.v0",
 		FrontendAttrs: map[string]string{"source": ref, "filename": "kiln.yaml"},
@@ -70,7 +73,7 @@ func TestKilnGatewayImage(t *testing.T) {
 // TestKilnInProcess runs the frontend in-process, as `kiln build` does.
 func TestKilnInProcess(t *testing.T) {
 	e := kilntest.Setup(t)
-	dir := helloDir(e)
+	dir := helloDir(t, e)
 	res := e.Build(t, kilntest.BuildOpt{
 		Func:          frontend.Build,
 		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
@@ -92,7 +95,7 @@ func TestKilnInProcess(t *testing.T) {
 func TestKilnBuildx(t *testing.T) {
 	e := kilntest.Setup(t)
 	e.FrontendImage(t)
-	dir := helloDir(e)
+	dir := helloDir(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "oci")

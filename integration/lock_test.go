@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,28 +12,12 @@ import (
 	"github.com/kilnbuild/kiln/lock"
 )
 
-// copyExample copies examples/NAME into a temporary folder.
-func copyExample(t *testing.T, e *kilntest.Env, name string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), name)
-	src := filepath.Join(e.Root, "examples", name)
-	if out, err := exec.Command("cp", "-r", src, dir).CombinedOutput(); err != nil {
-		t.Fatalf("copying %s: %v\n%s", src, err, out)
-	}
-	return dir
-}
-
-// mirrors points kiln lock at the local registry, as buildkitd does.
-func mirrors(e *kilntest.Env) map[string]string {
-	return map[string]string{"docker.io": e.Registry, "gcr.io": e.Registry}
-}
-
 // TestLockPinsTheBuild writes kiln.lock for go-hello, builds it, and checks
 // the image names the locked runtime base digest in labels and annotations.
 func TestLockPinsTheBuild(t *testing.T) {
 	e := kilntest.Setup(t)
-	dir := copyExample(t, e, "go-hello")
-	r := &lock.Resolver{Mirrors: mirrors(e)}
+	dir := kilntest.CopyDir(t, filepath.Join(e.Root, "examples", "go-hello"))
+	r := &lock.Resolver{Mirrors: e.Mirrors()}
 	f, err := r.Lock(context.Background(), []string{"golang:1.26-trixie",
 		"gcr.io/distroless/static-debian13:nonroot"})
 	if err != nil {
@@ -75,8 +58,8 @@ func TestLockPinsTheBuild(t *testing.T) {
 // the build with the YAML position and the command that fixes it.
 func TestLockMissingEntry(t *testing.T) {
 	e := kilntest.Setup(t)
-	dir := copyExample(t, e, "go-hello")
-	r := &lock.Resolver{Mirrors: mirrors(e)}
+	dir := kilntest.CopyDir(t, filepath.Join(e.Root, "examples", "go-hello"))
+	r := &lock.Resolver{Mirrors: e.Mirrors()}
 	f, err := r.Lock(context.Background(), []string{"golang:1.26-trixie"})
 	if err != nil {
 		t.Fatal(err)

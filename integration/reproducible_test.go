@@ -24,11 +24,11 @@ func TestReproducibleAcrossDaemons(t *testing.T) {
 	e := kilntest.Setup(t)
 	base := e.GoldenBase(t)
 	second := e.SecondDaemon(t)
-	dir := filepath.Join(e.Root, "examples", "go-hello")
+	dir := e.Locked(t, filepath.Join(e.Root, "examples", "go-hello"))
 	opt := kilntest.BuildOpt{
 		Func: frontend.Build,
 		FrontendAttrs: map[string]string{"filename": "kiln.yaml",
-			"build-arg:SOURCE_DATE_EPOCH": "1700000000",
+			"build-arg:SOURCE_DATE_EPOCH":                       "1700000000",
 			"context:gcr.io/distroless/static-debian13:nonroot": "docker-image://" + base,
 		},
 		LocalDirs:   map[string]string{"context": dir, "dockerfile": dir},

@@ -140,21 +140,34 @@ func StandardArgs(build, target ocispecs.Platform) map[string]string {
 	}
 }
 
-// Images lists the image references a build of s pulls on platform p
-// (building for p on p), with the declared args at their defaults.
-func Images(s *spec.Spec, p ocispecs.Platform) ([]string, error) {
+// ImageRef is a base image a build pulls, with the spec key that chose it.
+type ImageRef struct {
+	// Key is the spec key path: "toolchain" or "runtime.base".
+	Key string
+	// Ref is the image reference, such as docker.io/library/golang:1.26-trixie.
+	Ref string
+}
+
+// Images lists the images a build of s pulls on platform p (building for
+// p on p), with the declared args at their defaults.
+func Images(s *spec.Spec, p ocispecs.Platform) ([]ImageRef, error) {
 	expanded, err := s.Expand(StandardArgs(p, p))
 	if err != nil {
 		return nil, err
 	}
-	full := ApplyPreset(expanded.WithDefaults())
-	preset, err := PresetFor(full.Language)
+	return PreparedImages(ApplyPreset(expanded.WithDefaults()))
+}
+
+// PreparedImages lists the images of a spec that already has its defaults
+// and preset applied.
+func PreparedImages(s *spec.Spec) ([]ImageRef, error) {
+	preset, err := PresetFor(s.Language)
 	if err != nil {
 		return nil, err
 	}
-	var refs []string
-	if ref := ToolchainRef(full, preset); ref != "" {
-		refs = append(refs, ref)
+	var refs []ImageRef
+	if ref := ToolchainRef(s, preset); ref != "" {
+		refs = append(refs, ImageRef{Key: "toolchain", Ref: ref})
 	}
-	return append(refs, RuntimeBase(full, preset)), nil
+	return append(refs, ImageRef{Key: "runtime.base", Ref: RuntimeBase(s, preset)}), nil
 }

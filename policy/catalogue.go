@@ -81,13 +81,13 @@ var catalogue = []Rule{
 	},
 	{
 		ID:    BaseUnpinned,
-		Title: "The runtime base is not pinned by digest",
+		Title: "A base image is not pinned by digest",
 		Why: "A tag can be moved to another image at any time, so the same spec can " +
-			"build different images; a digest names exactly one image.",
-		Fix: "Append the digest to runtime.base (name:tag@sha256:...), or use a " +
-			"short name (static, base, cc), which kiln resolves to a digest and " +
-			"records in the image labels.",
-		Severity: SeverityWarning, Scope: ScopeSpec,
+			"build different images tomorrow; a digest names exactly one image.",
+		Fix: "Run 'kiln lock' beside kiln.yaml and commit kiln.lock, which records " +
+			"the digest of every base image, or append @sha256:<digest> to the " +
+			"reference in the spec.",
+		Severity: SeverityError, Scope: ScopeSpec,
 	},
 	{
 		ID:    BuildNetwork,

@@ -14,7 +14,7 @@
 //
 // A build runs, in order:
 //
-//	vs := policy.CheckSpec(s, pinned)                     // before converting
+//	vs := policy.CheckSpec(s)                             // before converting
 //	vs = append(vs, policy.CheckBuildNetwork(s, mode, why)...)
 //	rv, err := policy.CheckRootfs(ctx, fsys, s)           // runtime stage solved
 //	base, err := policy.BaseFromRootfs(ctx, fsys)

@@ -88,7 +88,7 @@ func TestApply(t *testing.T) {
 		"    - {rule: runtime-user-rot, reason: typo}\n"+
 		"    - {rule: no-such-thing-at-all, reason: unknown}\n")
 	shell, _ := policy.Lookup(policy.RootfsShell)
-	vs := append(policy.CheckSpec(s, nil),
+	vs := append(policy.CheckSpec(s),
 		policy.Violation{Rule: shell, File: "/bin/sh", Message: "m"})
 	counted, allowed, errs := policy.Apply(s, vs)
 

@@ -11,22 +11,17 @@ import (
 )
 
 // CheckSpec evaluates the spec rules on s and returns the violations in
-// document order. pinned reports whether an image reference is pinned,
-// because it carries a digest or the lock file records one; nil means
-// that only a digest written in the reference counts.
+// document order.
 //
 // s may be the spec as parsed or after Expand and the preset: values that
 // still reference a build arg (${NAME}) are not judged, except by
 // secret-in-env, which reads names as well as values. CheckSpec never
 // reports build-network, which the spec cannot ask for yet; see
 // CheckBuildNetwork.
-func CheckSpec(s *spec.Spec, pinned func(ref string) bool) []Violation {
-	if pinned == nil {
-		pinned = func(string) bool { return false }
-	}
+func CheckSpec(s *spec.Spec) []Violation {
 	var vs []Violation
 	vs = append(vs, checkUser(s)...)
-	vs = append(vs, checkBase(s, pinned)...)
+	vs = append(vs, checkBase(s)...)
 	vs = append(vs, checkSecretsInEnv(s)...)
 	vs = append(vs, checkHealthcheck(s)...)
 	vs = append(vs, checkPorts(s)...)
@@ -142,10 +137,10 @@ func (r imageRef) minimal() (bool, string) {
 	return false, "it is not distroless, Chainguard static or scratch"
 }
 
-// checkBase applies base-not-minimal, base-latest-tag and base-unpinned to
+// checkBase applies base-not-minimal and base-latest-tag to
 // a runtime.base written as a full reference. A short name or no base at
 // all is kiln's choice: a distroless image that kiln resolves to a digest.
-func checkBase(s *spec.Spec, pinned func(string) bool) []Violation {
+func checkBase(s *spec.Spec) []Violation {
 	base := s.Runtime.Base
 	if base == "" || slices.Contains(shortBases, base) || !literal(base) {
 		return nil
@@ -167,11 +162,6 @@ func checkBase(s *spec.Spec, pinned func(string) bool) []Violation {
 		vs = append(vs, specViolation(s, BaseLatestTag, key, fmt.Sprintf(
 			"runtime base %s has no tag, so it means latest; name a version tag "+
 				"and pin its digest, as in %s:<version>@sha256:...", base, r.repo)))
-	}
-	if r.digest == "" && !pinned(base) {
-		vs = append(vs, specViolation(s, BaseUnpinned, key, fmt.Sprintf(
-			"runtime base %s is not pinned by digest; append @sha256:<digest> "+
-				"(see docker buildx imagetools inspect %s)", base, base)))
 	}
 	return vs
 }

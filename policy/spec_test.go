@@ -80,10 +80,9 @@ func TestCheckSpec(t *testing.T) {
 			nil, []string{"base-latest-tag@runtime.base"}},
 		{"no tag and no digest", header +
 			"runtime: {base: gcr.io/distroless/static-debian13}\n", nil,
-			[]string{"base-latest-tag@runtime.base", "base-unpinned@runtime.base"}},
+			[]string{"base-latest-tag@runtime.base"}},
 		{"tag without digest", header +
-			"runtime: {base: \"gcr.io/distroless/static-debian13:nonroot\"}\n", nil,
-			[]string{"base-unpinned@runtime.base"}},
+			"runtime: {base: \"gcr.io/distroless/static-debian13:nonroot\"}\n", nil, nil},
 		{"tag in the lock", header +
 			"runtime: {base: \"gcr.io/distroless/static-debian13:nonroot\"}\n",
 			func(ref string) bool { return ref == "gcr.io/distroless/static-debian13:nonroot" },
@@ -141,7 +140,8 @@ func TestCheckSpec(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := parse(t, tt.yaml)
-			got := ids(policy.CheckSpec(s, tt.pinned))
+			_ = tt.pinned // base-unpinned is CheckPinned's; see TestCheckPinned
+			got := ids(policy.CheckSpec(s))
 			want := tt.want
 			if want == nil {
 				want = []string{}
@@ -158,7 +158,7 @@ func TestCheckSpec(t *testing.T) {
 func TestCheckSpecPositionsAndMessages(t *testing.T) {
 	s := parse(t, header+"runtime:\n  user: root\n  ports: [443]\n"+
 		"  env: {GITHUB_TOKEN: ghp_"+strings.Repeat("x", 36)+"}\n")
-	vs := policy.CheckSpec(s, nil)
+	vs := policy.CheckSpec(s)
 	got := make([]string, len(vs))
 	for i, v := range vs {
 		got[i] = v.String()
@@ -204,9 +204,53 @@ func TestCheckBuildNetwork(t *testing.T) {
 	}
 	// The spec has no key that asks for network, so CheckSpec never
 	// reports the rule.
-	for _, v := range policy.CheckSpec(s, nil) {
+	for _, v := range policy.CheckSpec(s) {
 		if v.Rule.ID == policy.BuildNetwork {
 			t.Errorf("CheckSpec reported %v", v)
 		}
+	}
+}
+
+func TestCheckPinned(t *testing.T) {
+	digest := "@sha256:" + strings.Repeat("a", 64)
+	s := parse(t, header+"runtime: {base: \"gcr.io/distroless/static-debian13:nonroot\"}\n")
+	toolchain := policy.Image{Key: "toolchain", Ref: "docker.io/library/golang:1.26-trixie"}
+	base := policy.Image{Key: "runtime.base", Ref: "gcr.io/distroless/static-debian13:nonroot"}
+	locked := func(ref string) bool { return ref == base.Ref }
+	tests := []struct {
+		name   string
+		images []policy.Image
+		pinned func(string) bool
+		want   []string
+	}{
+		{"nothing locked", []policy.Image{toolchain, base}, nil,
+			[]string{"base-unpinned@runtime.base", "base-unpinned@toolchain"}},
+		{"base in the lock", []policy.Image{toolchain, base}, locked,
+			[]string{"base-unpinned@toolchain"}},
+		{"inline digests", []policy.Image{
+			{Key: "toolchain", Ref: toolchain.Ref + digest},
+			{Key: "runtime.base", Ref: base.Ref + digest}}, nil, nil},
+		{"a reference with an arg is not judged", []policy.Image{
+			{Key: "runtime.base", Ref: "gcr.io/distroless/${FLAVOUR}-debian13"}}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vs := policy.CheckPinned(s, tt.images, tt.pinned)
+			got := ids(vs)
+			want := tt.want
+			if want == nil {
+				want = []string{}
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+			for _, v := range vs {
+				if !strings.Contains(v.Message, "kiln lock") {
+					t.Errorf("message does not name the fix: %s", v.Message)
+				}
+			}
+		})
 	}
 }

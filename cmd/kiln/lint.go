@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kilnbuild/kiln/llb"
 	"github.com/kilnbuild/kiln/lock"
 	"github.com/kilnbuild/kiln/policy"
 	"github.com/kilnbuild/kiln/policy/report"
@@ -69,7 +70,17 @@ func runLint(specPath, lockPath string, f report.Format, stdout, stderr io.Write
 	}
 
 	// Check, then sort out the written exceptions.
-	counted, allowed, errs := policy.Apply(s, policy.CheckSpec(s, pinned))
+	vs := policy.CheckSpec(s)
+	refs, err := llb.PreparedImages(llb.ApplyPreset(s.WithDefaults()))
+	if err != nil {
+		return invalid(stderr, specPath, s.ErrorAt("language", err.Error(), ""))
+	}
+	var images []policy.Image
+	for _, r := range refs {
+		images = append(images, policy.Image{Key: r.Key, Ref: r.Ref})
+	}
+	vs = append(vs, policy.CheckPinned(s, images, pinned)...)
+	counted, allowed, errs := policy.Apply(s, vs)
 	if len(errs) > 0 {
 		return invalid(stderr, specPath, errs)
 	}

@@ -39,9 +39,13 @@ func newLockCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			specPath, lockPath := lockPaths(args, file)
-			refs, err := specImages(specPath)
+			images, err := specImages(specPath)
 			if err != nil {
 				return err
+			}
+			var refs []string
+			for _, img := range images {
+				refs = append(refs, img.Ref)
 			}
 			r := &lock.Resolver{Mirrors: m}
 			fresh, err := r.Lock(cmd.Context(), refs)
@@ -116,7 +120,7 @@ func parseMirrors(pairs []string) (map[string]string, error) {
 }
 
 // specImages parses the spec and lists the images a build of it pulls.
-func specImages(path string) ([]string, error) {
+func specImages(path string) ([]llb.ImageRef, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the spec: %w", err)

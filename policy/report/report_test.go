@@ -38,7 +38,9 @@ func sampleReport(t *testing.T) report.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vs := policy.CheckSpec(s, nil)
+	vs := policy.CheckSpec(s)
+	vs = append(vs, policy.CheckPinned(s, []policy.Image{
+		{Key: "runtime.base", Ref: "debian:13"}}, nil)...)
 	shell, _ := policy.Lookup(policy.RootfsShell)
 	vs = append(vs, policy.Violation{Rule: shell, File: "/bin/sh",
 		Message: "the runtime image has the shell /bin/sh (a link to dash); use a " +

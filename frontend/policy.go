@@ -1,0 +1,209 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/distribution/reference"
+	bkllb "github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+
+	"github.com/kilnbuild/kiln/llb"
+	"github.com/kilnbuild/kiln/lock"
+	"github.com/kilnbuild/kiln/policy"
+	"github.com/kilnbuild/kiln/spec"
+)
+
+// specViolations applies the spec rules to the spec with its defaults,
+// and base-unpinned to every image the build pulls: an image is pinned by
+// an inline digest, by kiln.lock, or by a --build-context that replaces it.
+// The build step always runs offline (llb sets network none), whatever
+// --network says, so build-network is checked against that.
+func specViolations(s *spec.Spec, lk *lock.File, opts map[string]string) []policy.Violation {
+	vs := policy.CheckSpec(s)
+	if refs, err := llb.PreparedImages(s); err == nil {
+		var images []policy.Image
+		for _, r := range refs {
+			images = append(images, policy.Image{Key: r.Key, Ref: r.Ref})
+		}
+		pinned := func(ref string) bool { return lk.Has(ref) || replaced(ref, opts) }
+		vs = append(vs, policy.CheckPinned(s, images, pinned)...)
+	}
+	return append(vs, policy.CheckBuildNetwork(s, policy.NetworkNone, "")...)
+}
+
+// replaced reports whether a --build-context replaces the image ref.
+func replaced(ref string, opts map[string]string) bool {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return false
+	}
+	for _, name := range []string{reference.FamiliarString(named),
+		reference.TagNameOnly(named).String()} {
+		if _, ok := opts["context:"+name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// lintResults answers `--check` (the lint subrequest) with the spec rules,
+// in the shape BuildKit's Dockerfile checks use, so buildx prints them
+// with the offending YAML lines and fails when there are any.
+func lintResults(s *spec.Spec, sm *bkllb.SourceMap, vs []policy.Violation) (
+	*lint.LintResults, error) {
+	counted, _, errs := policy.Apply(s, vs)
+	if len(errs) > 0 {
+		return nil, withSource(errs, sm)
+	}
+	res := &lint.LintResults{}
+	idx := res.AddSource(sm)
+	for _, v := range counted {
+		w := lint.Warning{RuleName: v.Rule.ID, Description: v.Rule.Title,
+			URL: v.Rule.HelpURI(), Detail: v.Message}
+		if r := pbRange(v.Range); r != nil {
+			w.Location = &pb.Location{SourceIndex: int32(idx), Ranges: []*pb.Range{r}}
+		}
+		res.Warnings = append(res.Warnings, w)
+	}
+	return res, nil
+}
+
+// verifyRootfs applies the rootfs and artifact rules to the solved runtime
+// image, read through the gateway's file API: nothing runs in the image.
+func verifyRootfs(ctx context.Context, ref client.Reference, s *spec.Spec,
+	arch string) ([]policy.Violation, error) {
+	fsys := refFS{ref: ref}
+	vs, err := policy.CheckRootfs(ctx, fsys, s)
+	if err != nil {
+		return nil, fmt.Errorf("checking the runtime root file system: %w", err)
+	}
+	base, err := policy.BaseFromRootfs(ctx, fsys)
+	if err != nil {
+		return nil, fmt.Errorf("reading the runtime base's C library: %w", err)
+	}
+	var paths []string
+	for _, cp := range s.Runtime.Copy {
+		paths = append(paths, cp.To)
+	}
+	avs, err := policy.CheckArtifacts(ctx, fsys, paths, arch, base)
+	if err != nil {
+		return nil, fmt.Errorf("checking the built executables: %w", err)
+	}
+	return append(vs, avs...), nil
+}
+
+// enforce reports violations by policy.mode: in enforce mode counted
+// violations fail the build, listing each; in warn mode each becomes a
+// BuildKit warning with its YAML range. It returns the allowed
+// violations, which the image records in a label.
+func enforce(ctx context.Context, src *dockerui.Source, s *spec.Spec, platform string,
+	vs []policy.Violation) ([]policy.Violation, error) {
+	counted, allowed, errs := policy.Apply(s, vs)
+	if len(errs) > 0 {
+		return nil, withSource(errs, src.SourceMap)
+	}
+	if len(counted) == 0 {
+		return allowed, nil
+	}
+	if s.Policy.Mode == spec.Warn {
+		for _, v := range counted {
+			opts := client.WarnOpts{URL: v.Rule.HelpURI(),
+				Detail: [][]byte{[]byte(v.Rule.Why)}}
+			if r := pbRange(v.Range); r != nil {
+				opts.Range = []*pb.Range{r}
+			}
+			src.Warn(ctx, fmt.Sprintf("%s%s (policy.mode: warn)", platform, v.String()), opts)
+		}
+		return allowed, nil
+	}
+	return nil, policyError(src.SourceMap, platform, counted)
+}
+
+// policyError lists every counted violation, with the YAML ranges of the
+// spec rules attached so buildx shows those lines.
+func policyError(sm *bkllb.SourceMap, platform string, counted []policy.Violation) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%sthe hardening policy failed with %d violation(s) "+
+		"(policy.mode: enforce):", platform, len(counted))
+	var ranges []*pb.Range
+	for _, v := range counted {
+		b.WriteString("\n  " + v.String())
+		if r := pbRange(v.Range); r != nil {
+			ranges = append(ranges, r)
+		}
+	}
+	b.WriteString("\nfix each one, or allow a rule with a written reason: " +
+		"policy: {allow: [{rule: RULE-ID, reason: \"...\"}]}; 'kiln explain RULE-ID' " +
+		"tells more")
+	err := errors.New(b.String())
+	if len(ranges) == 0 || sm == nil {
+		return err
+	}
+	src := &errdefs.Source{Info: &pb.SourceInfo{Data: sm.Data, Filename: sm.Filename,
+		Language: sm.Language}, Ranges: ranges}
+	if sm.Definition != nil {
+		src.Info.Definition = sm.Definition.ToPB()
+	}
+	return errdefs.WithSource(err, src)
+}
+
+// refFS is a read-only policy.FS over a solved result.
+type refFS struct{ ref client.Reference }
+
+// readChunk stays well under the gateway's message size limit.
+const readChunk = 1 << 20
+
+func (f refFS) ReadDir(ctx context.Context, dir string) ([]policy.File, error) {
+	stats, err := f.ref.ReadDir(ctx, client.ReadDirRequest{Path: dir})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]policy.File, 0, len(stats))
+	for _, st := range stats {
+		out = append(out, policy.File{
+			Path: path.Join(dir, st.Path), Mode: fs.FileMode(st.Mode),
+			UID: st.Uid, GID: st.Gid, Size: st.Size, Linkname: st.Linkname,
+		})
+	}
+	return out, nil
+}
+
+func (f refFS) ReadFile(ctx context.Context, p string, limit int) ([]byte, error) {
+	var out []byte
+	for len(out) < limit {
+		n := min(readChunk, limit-len(out))
+		b, err := f.ReadFileRange(ctx, p, int64(len(out)), n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+		if len(b) < n {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (f refFS) ReadFileRange(ctx context.Context, p string, offset int64,
+	length int) ([]byte, error) {
+	return f.ref.ReadFile(ctx, client.ReadRequest{Filename: p,
+		Range: &client.FileRange{Offset: int(offset), Length: length}})
+}
+
+var _ policy.RangeFS = refFS{}
+
+// withAllowed records the allowed violations in the image config.
+func withAllowed(labels map[string]string, allowed []policy.Violation) {
+	if len(allowed) > 0 {
+		labels[policy.LabelAllowed] = policy.AllowedLabel(allowed)
+	}
+}
