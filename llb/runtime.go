@@ -51,10 +51,25 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 	if wd := s.Runtime.Workdir; wd != "" && wd != "/" {
 		add(mkdir(wd, 0o755, bkllb.WithUIDGID(0, 0), stamp))
 	}
+	// Writable folders first, so that files copied into them land inside.
+	for _, w := range s.Runtime.Writable {
+		if w == "/tmp" {
+			continue // the base's /tmp is already sticky and world-writable
+		}
+		if dir := path.Dir(w); dir != "/" {
+			add(mkdir(dir, 0o755, bkllb.WithUIDGID(0, 0), stamp))
+		}
+		add(mkdir(w, 0o755, bkllb.WithUIDGID(uid, gid), stamp))
+	}
 	for _, cp := range s.Runtime.Copy {
 		src := cp.From
 		if root != "" {
 			src = path.Join(root, src)
+		}
+		// Create the destination's folders as root 0755 beforehand: folders
+		// a copy creates itself would take the copy's mode.
+		if dir := path.Dir(cp.To); dir != "/" {
+			add(mkdir(dir, 0o755, bkllb.WithUIDGID(0, 0), stamp))
 		}
 		created := c.createdTime()
 		info := &bkllb.CopyInfo{
@@ -72,15 +87,6 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 			}
 			return fa.Copy(from, src, cp.To, info)
 		})
-	}
-	for _, w := range s.Runtime.Writable {
-		if w == "/tmp" {
-			continue // the base's /tmp is already sticky and world-writable
-		}
-		if dir := path.Dir(w); dir != "/" {
-			add(mkdir(dir, 0o755, bkllb.WithUIDGID(0, 0), stamp))
-		}
-		add(mkdir(w, 0o755, bkllb.WithUIDGID(uid, gid), stamp))
 	}
 
 	st := base

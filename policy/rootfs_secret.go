@@ -101,7 +101,8 @@ func (c *rootfsCheck) secretIn(f File, name string) (string, error) {
 			}
 			return ""
 		}
-	} else if slices.Contains(keyNames, name) || slices.Contains(keyExts, ext) {
+	} else if slices.Contains(keyNames, name) || slices.Contains(keyExts, ext) ||
+		appFile(f) {
 		match = func(data []byte) string {
 			if privateKeyPEM.Match(data) {
 				return "a private key"
@@ -116,6 +117,29 @@ func (c *rootfsCheck) secretIn(f File, name string) (string, error) {
 		return "", fmt.Errorf("reading %s: %w", f.Path, err)
 	}
 	return match(data), nil
+}
+
+// maxAppFile is the size up to which an extensionless file outside the
+// system folders is read for a private key, such as a deploy_key: keys are
+// small, and so are the few such files of a minimal image. Files with an
+// extension (.js, .html, ...) are judged by their name only.
+const maxAppFile = 16 << 10
+
+// systemDirs hold the base image's own files, which kiln does not read.
+var systemDirs = []string{"/usr/", "/lib", "/etc/ssl/", "/var/lib/dpkg/", "/etc/ca-certificates"}
+
+// appFile reports whether f is a small extensionless file outside the
+// system folders, read for a private key by content.
+func appFile(f File) bool {
+	if f.Size > maxAppFile || path.Ext(f.Path) != "" || path.Dir(f.Path) == "/etc" {
+		return false // /etc itself holds the base's passwd, hostname, os-release...
+	}
+	for _, d := range systemDirs {
+		if strings.HasPrefix(f.Path, d) {
+			return false
+		}
+	}
+	return true
 }
 
 // isEnvFile reports whether name is a dotenv file such as .env or

@@ -141,8 +141,11 @@ func TestCheckRootfs(t *testing.T) {
 			m.file("/root/.ssh/id_ed25519", 0o600, pem)
 			m.file("/root/.ssh/id_ed25519.pub", 0o644, "ssh-ed25519 AAAA")
 			m.file("/app/store.p12", 0o600, "binary")
+			m.file("/app/deploy_key", 0o600, pem)            // found by its content
+			m.file("/app/README", 0o644, "no key in here\n") // read, and passes
 		}, []string{"rootfs-secret-file@/app/.env", "rootfs-secret-file@/app/.env.production",
-			"rootfs-secret-file@/app/.git", "rootfs-secret-file@/app/store.p12",
+			"rootfs-secret-file@/app/.git", "rootfs-secret-file@/app/deploy_key",
+			"rootfs-secret-file@/app/store.p12",
 			"rootfs-secret-file@/app/tls/server.key", "rootfs-secret-file@/root/.ssh/id_ed25519"}},
 		{"credential files", entry, func(m *memFS) {
 			m.file("/app/.npmrc", 0o644, "//npm.example.test/:_authToken=abc123\n")
@@ -225,9 +228,10 @@ func TestCheckRootfsReadsOnlyCandidates(t *testing.T) {
 	if _, err := policy.CheckRootfs(context.Background(), m, s); err != nil {
 		t.Fatal(err)
 	}
-	// /etc/passwd, /etc/group and the entrypoint's first bytes.
-	if n := m.reads.Load(); n != 3 {
-		t.Errorf("CheckRootfs read %d files, want 3", n)
+	// /etc/passwd, /etc/group, the entrypoint's first bytes, and the
+	// entrypoint again as a small extensionless file that may be a key.
+	if n := m.reads.Load(); n != 4 {
+		t.Errorf("CheckRootfs read %d files, want 4", n)
 	}
 }
 

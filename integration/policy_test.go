@@ -1,0 +1,201 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kilnbuild/kiln/frontend"
+	"github.com/kilnbuild/kiln/integration/kilntest"
+)
+
+// leakySpec ships a setuid file, a world-writable file and a private key
+// on a base that carries a shell. The world-writable file sits under a
+// runtime.writable folder, so only rootfs-world-writable reports it.
+const leakySpec = `# syntax=ghcr.io/kilnbuild/kiln:1
+name: leaky
+language: static
+runtime:
+  base: gcr.io/distroless/static-debian13:kilntest-shell
+  copy:
+    - {from: tool, to: /app/tool, mode: "4755"}
+    - {from: shared.txt, to: /app/data/shared.txt, mode: "0666"}
+    - {from: deploy_key, to: /app/deploy_key}
+  writable: [/app/data]
+policy:
+  mode: MODE
+`
+
+var leakyRules = []string{"rootfs-secret-file", "rootfs-setuid", "rootfs-shell",
+	"rootfs-world-writable"}
+
+// leakyApp writes the leaky app with the policy mode, locked against the
+// local registry, and returns its folder.
+func leakyApp(t *testing.T, e *kilntest.Env, mode string) string {
+	t.Helper()
+	e.ShellBase(t)
+	dir := t.TempDir()
+	files := map[string]string{
+		"kiln.yaml":  strings.ReplaceAll(leakySpec, "MODE", mode),
+		"tool":       "a prebuilt tool\n",
+		"shared.txt": "shared notes\n",
+		"deploy_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n" +
+			"-----END OPENSSH PRIVATE KEY-----\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e.Locked(t, dir)
+}
+
+var ruleID = regexp.MustCompile(`(?:error|warning)\[([a-z-]+)\]`)
+
+// ruleIDs lists the distinct rule ids named in out, sorted.
+func ruleIDs(out string) []string {
+	var ids []string
+	for _, m := range ruleID.FindAllStringSubmatch(out, -1) {
+		if !slices.Contains(ids, m[1]) {
+			ids = append(ids, m[1])
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestPolicyEnforce builds the leaky app in enforce mode: the build fails
+// and lists exactly the rules it breaks, found in the built root file
+// system.
+func TestPolicyEnforce(t *testing.T) {
+	e := kilntest.Setup(t)
+	dir := leakyApp(t, e, "enforce")
+	_, err := e.TryBuild(t, kilntest.BuildOpt{
+		Func:          frontend.Build,
+		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+		NoExport:      true,
+	})
+	if err == nil {
+		t.Fatal("the leaky app built in enforce mode")
+	}
+	if got := ruleIDs(err.Error()); !slices.Equal(got, leakyRules) {
+		t.Errorf("violations %v, want exactly %v\n%v", got, leakyRules, err)
+	}
+	for _, want := range []string{"/bin/sh", "/app/tool", "/app/data/shared.txt",
+		"/app/deploy_key", "policy.mode: enforce"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+}
+
+// TestPolicyWarnThroughBuildx builds the leaky app in warn mode through the
+// real buildx: the build succeeds and buildx shows each violation.
+func TestPolicyWarnThroughBuildx(t *testing.T) {
+	e := kilntest.Setup(t)
+	e.FrontendImage(t)
+	dir := leakyApp(t, e, "warn")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "oci")
+	cmd := e.Command(ctx, "docker", "buildx", "--builder", e.Builder, "build",
+		"--progress=plain", "-f", filepath.Join(dir, "kiln.yaml"),
+		"--output", "type=oci,tar=false,dest="+out, dir)
+	log, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("warn mode must not fail the build: %v\n%s", err, log)
+	}
+	if got := ruleIDs(string(log)); !slices.Equal(got, leakyRules) {
+		t.Errorf("buildx showed warnings for %v, want %v\n%s", got, leakyRules, log)
+	}
+	if !strings.Contains(string(log), "4 warnings found") {
+		t.Errorf("buildx does not count 4 warnings:\n%s", log)
+	}
+}
+
+// TestCheckThroughBuildx runs `docker buildx build --check`: the spec rules
+// are reported with their lines and the command fails, nothing is built.
+func TestCheckThroughBuildx(t *testing.T) {
+	e := kilntest.Setup(t)
+	e.FrontendImage(t)
+	dir := e.Locked(t, filepath.Join(e.Root, "examples", "go-hello"))
+	bad := "# syntax=ghcr.io/kilnbuild/kiln:1\nname: go-hello\nlanguage: go\n" +
+		"runtime:\n  user: 0\n  env: {API_TOKEN: ghp_abcdefghijklmnopqrstuvwxyz0123456789}\n"
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := e.Command(ctx, "docker", "buildx", "--builder", e.Builder, "build", "--check",
+		"-f", filepath.Join(dir, "kiln.yaml"), dir)
+	log, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("--check passed a spec that breaks rules:\n%s", log)
+	}
+	for _, want := range []string{"runtime-user-root", "secret-in-env", "kiln.yaml:5"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("--check output lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(string(log), "go build") {
+		t.Errorf("--check built the app:\n%s", log)
+	}
+}
+
+// TestExamplesPassThePolicy builds every committed example, locked, in
+// enforce mode with no exceptions.
+func TestExamplesPassThePolicy(t *testing.T) {
+	e := kilntest.Setup(t)
+	for _, name := range []string{"go-hello", "static-hello"} {
+		t.Run(name, func(t *testing.T) {
+			src := filepath.Join(e.Root, "examples", name)
+			data, err := os.ReadFile(filepath.Join(src, "kiln.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(data), "allow:") || strings.Contains(string(data),
+				"mode: warn") {
+				t.Fatalf("examples/%s/kiln.yaml relaxes the policy", name)
+			}
+			dir := e.Locked(t, src)
+			e.Build(t, kilntest.BuildOpt{
+				Func:          frontend.Build,
+				FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+				LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+				NoExport:      true,
+			})
+		})
+	}
+}
+
+// TestPolicyAllowRecordsExceptions allows each broken rule with a reason:
+// the build succeeds and the image records the exceptions in a label.
+func TestPolicyAllowRecordsExceptions(t *testing.T) {
+	e := kilntest.Setup(t)
+	dir := leakyApp(t, e, "enforce")
+	spec := strings.ReplaceAll(leakySpec, "MODE", "enforce") + "  allow:\n"
+	for _, id := range leakyRules {
+		spec += "    - {rule: " + id + ", reason: \"test of " + id + "\"}\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := e.Build(t, kilntest.BuildOpt{
+		Func:          frontend.Build,
+		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+	})
+	label := res.Image(t, "").Config.Config.Labels["com.github.kilnbuild.kiln.policy.allowed"]
+	for _, id := range leakyRules {
+		if !strings.Contains(label, `"rule":"`+id+`"`) ||
+			!strings.Contains(label, "test of "+id) {
+			t.Errorf("the allowed label lacks %s: %s", id, label)
+		}
+	}
+}
