@@ -39,6 +39,8 @@ type builder struct {
 	specViolations []policy.Violation
 	// label prefixes this platform's messages in a multi-platform build.
 	label string
+	// scans collects the runtime images to scan for an SBOM, if asked.
+	scans *sbomScans
 	// annotate records the manifest annotations of this platform's image.
 	annotate func(p ocispecs.Platform, kv map[string]string)
 }
@@ -130,7 +132,7 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		img = in.Toolchain.Config
 	} else {
 		// Verify the runtime image before it is returned.
-		vs, err := verifyRootfs(ctx, ref, s, b.target.Architecture)
+		vs, err := VerifyRootfs(ctx, ref, s, b.target.Architecture)
 		if err != nil {
 			return nil, err
 		}
@@ -139,6 +141,7 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 			return nil, err
 		}
 		withAllowed(img.Config.Labels, allowed)
+		b.scans.add(b.target, st)
 	}
 	if b.bc.Target == "" || b.bc.Target == llb.StageRuntime {
 		b.annotate(b.target, map[string]string{

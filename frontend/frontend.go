@@ -84,6 +84,10 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	scans, err := newSBOMScans(ctx, c, bc, buildPlatform)
+	if err != nil {
+		return nil, err
+	}
 	epoch, err := sourceDateEpoch(ctx, bc)
 	if err != nil {
 		return nil, err
@@ -112,7 +116,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			target = *tp
 		}
 		b := &builder{c: c, bc: bc, src: src, build: buildPlatform, target: target,
-			epoch: epoch, lock: lockFile, annotate: annotate, cacheNS: ns}
+			epoch: epoch, lock: lockFile, annotate: annotate, cacheNS: ns, scans: scans}
 		if idx == 0 {
 			b.specViolations = specVs // reported once, not once per platform
 		}
@@ -126,6 +130,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	for k, v := range annotations {
 		rb.AddMeta(k, []byte(v))
+	}
+	if err := scans.attach(ctx, c, rb); err != nil {
+		return nil, err
 	}
 	return rb.Finalize()
 }

@@ -77,9 +77,10 @@ func lintResults(s *spec.Spec, sm *bkllb.SourceMap, vs []policy.Violation) (
 	return res, nil
 }
 
-// verifyRootfs applies the rootfs and artifact rules to the solved runtime
+// VerifyRootfs applies the rootfs and artifact rules to the solved runtime
 // image, read through the gateway's file API: nothing runs in the image.
-func verifyRootfs(ctx context.Context, ref client.Reference, s *spec.Spec,
+// s is the spec with its defaults; arch is the image's CPU architecture.
+func VerifyRootfs(ctx context.Context, ref client.Reference, s *spec.Spec,
 	arch string) ([]policy.Violation, error) {
 	fsys := refFS{ref: ref}
 	vs, err := policy.CheckRootfs(ctx, fsys, s)
@@ -155,6 +156,10 @@ func policyError(sm *bkllb.SourceMap, platform string, counted []policy.Violatio
 	}
 	return errdefs.WithSource(err, src)
 }
+
+// RefFS is a read-only policy.FS over a solved result, read through the
+// gateway's file API.
+func RefFS(ref client.Reference) policy.RangeFS { return refFS{ref: ref} }
 
 // refFS is a read-only policy.FS over a solved result.
 type refFS struct{ ref client.Reference }
