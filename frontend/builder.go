@@ -150,8 +150,14 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		})
 	}
 	base := in.Runtime.Config
+	// The exporter gets an epoch in every build: SOURCE_DATE_EPOCH, or else
+	// the time kiln stamped (the runtime base's), never the clock.
+	epoch := b.epoch
+	if epoch == nil {
+		epoch = conv.Image.Created
+	}
 	return &dockerui.BuildResult{Reference: ref, Image: &img, BaseImage: &base,
-		Epoch: b.epoch}, nil
+		Epoch: epoch}, nil
 }
 
 // fixFor says how to fix an image resolution error.

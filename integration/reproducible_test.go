@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kilnbuild/kiln/frontend"
 	"github.com/kilnbuild/kiln/integration/kilntest"
@@ -45,6 +46,18 @@ func TestReproducibleAcrossDaemons(t *testing.T) {
 	if got := first.Config.Config.Labels["org.opencontainers.image.base.digest"]; got == "" ||
 		!strings.Contains(base, got) {
 		t.Errorf("base.digest label = %q, want the golden base %s", got, base)
+	}
+
+	// Without SOURCE_DATE_EPOCH the frontend stamps the runtime base's time,
+	// so two daemons still agree. A base from a build context carries no
+	// time (dockerui drops it), so that time is the Unix epoch here.
+	delete(opt.FrontendAttrs, "build-arg:SOURCE_DATE_EPOCH")
+	a, b := e.Build(t, opt).Image(t, ""), second.Build(t, opt).Image(t, "")
+	if a.Digest != b.Digest {
+		t.Errorf("without an epoch, two daemons built %s and %s", a.Digest, b.Digest)
+	}
+	if !a.Config.Created.Time.Equal(time.Unix(0, 0)) {
+		t.Errorf("created = %v, want the Unix epoch", a.Config.Created)
 	}
 
 	got := first.Digest.String()

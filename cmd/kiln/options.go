@@ -118,7 +118,7 @@ func (o *buildOptions) plan(getenv func(string) string, cwd string) (*buildPlan,
 			attrs[attrBuildArg+sourceDateEpoch] = epoch
 		}
 	}
-	exports, err := o.exports(epoch != "")
+	exports, err := o.exports()
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ func (o *buildOptions) addSession(so *client.SolveOpt) error {
 // -t alone means an image export named after the tags; tags name every
 // image, oci and docker export; --push pushes every image export. With
 // SOURCE_DATE_EPOCH set, image layers are rewritten to that time.
-func (o *buildOptions) exports(epoch bool) ([]client.ExportEntry, error) {
+func (o *buildOptions) exports() ([]client.ExportEntry, error) {
 	exports, err := bkbuild.ParseOutput(o.outputs)
 	if err != nil {
 		return nil, usageErrorf("-o: %v", err)
@@ -315,12 +315,12 @@ func (o *buildOptions) exports(epoch bool) ([]client.ExportEntry, error) {
 			e.Attrs["push"] = "true"
 			pushed = true
 		}
-		if _, ok := e.Attrs["rewrite-timestamp"]; !ok && epoch {
+		// The frontend always gives the exporter an epoch (SOURCE_DATE_EPOCH
+		// or the runtime base's time), so rewriting clamps every layer's
+		// file times to it and the same inputs give the same digest.
+		if _, ok := e.Attrs["rewrite-timestamp"]; !ok {
 			e.Attrs["rewrite-timestamp"] = "true"
 		}
-		// TODO: without SOURCE_DATE_EPOCH the layers keep the times the
-		// build wrote, so digests vary between builds; the reproducibility
-		// issue decides the default. Safe for now: nothing is rewritten.
 	}
 	if o.push && !pushed {
 		if names == "" {

@@ -151,8 +151,8 @@ func TestPlan(t *testing.T) {
 		e.Attrs["name"] != "app:1,app:latest" {
 		t.Errorf("export = %+v, want oci to %s named app:1,app:latest", e, out)
 	}
-	if _, ok := e.Attrs["rewrite-timestamp"]; ok {
-		t.Errorf("rewrite-timestamp is set without SOURCE_DATE_EPOCH")
+	if e.Attrs["rewrite-timestamp"] != "true" {
+		t.Errorf("rewrite-timestamp is not set: the frontend always gives an epoch")
 	}
 	if p.stdoutTaken || p.progress != "plain" || p.specPath != filepath.Join(dir, "kiln.yaml") {
 		t.Errorf("plan = %+v", p)
@@ -171,22 +171,30 @@ func TestPlanExports(t *testing.T) {
 	}{
 		{"no output", buildOptions{}, "", nil},
 		{"tag alone", buildOptions{tags: []string{"app"}}, "",
-			[]client.ExportEntry{{Type: "image", Attrs: map[string]string{"name": "app"}}}},
+			[]client.ExportEntry{{Type: "image", Attrs: map[string]string{"name": "app",
+				"rewrite-timestamp": "true"}}}},
 		{"tag and push", buildOptions{tags: []string{"r.example/app:1"}, push: true}, "",
 			[]client.ExportEntry{{Type: "image",
-				Attrs: map[string]string{"name": "r.example/app:1", "push": "true"}}}},
+				Attrs: map[string]string{"name": "r.example/app:1", "push": "true",
+					"rewrite-timestamp": "true"}}}},
 		{"push with oci output", buildOptions{tags: []string{"app"}, push: true,
 			outputs: []string{"type=oci,dest=" + tar}}, "",
 			[]client.ExportEntry{
-				{Type: "oci", Attrs: map[string]string{"name": "app"}},
+				{Type: "oci", Attrs: map[string]string{"name": "app", "rewrite-timestamp": "true"}},
 				{Type: "image", Attrs: map[string]string{"name": "app", "push": "true"}}}},
 		{"image output keeps its name", buildOptions{tags: []string{"other"}, push: true,
 			outputs: []string{"type=image,name=mine"}}, "",
 			[]client.ExportEntry{{Type: "image",
-				Attrs: map[string]string{"name": "mine", "push": "true"}}}},
-		{"epoch rewrites timestamps", buildOptions{outputs: []string{"type=oci,dest=" + tar}},
+				Attrs: map[string]string{"name": "mine", "push": "true",
+					"rewrite-timestamp": "true"}}}},
+		{"timestamps are rewritten with or without an epoch",
+			buildOptions{outputs: []string{"type=oci,dest=" + tar}},
 			"1700000000", []client.ExportEntry{{Type: "oci",
 				Attrs: map[string]string{"rewrite-timestamp": "true"}}}},
+		{"an explicit rewrite-timestamp wins",
+			buildOptions{outputs: []string{"type=oci,rewrite-timestamp=false,dest=" + tar}},
+			"", []client.ExportEntry{{Type: "oci",
+				Attrs: map[string]string{"rewrite-timestamp": "false"}}}},
 		{"epoch leaves local exports alone", buildOptions{
 			outputs: []string{"type=local,dest=" + t.TempDir()}}, "1700000000",
 			[]client.ExportEntry{{Type: "local", Attrs: map[string]string{}}}},
