@@ -114,7 +114,7 @@ func (c *converter) buildRunOpts(plat ocispecs.Platform) []bkllb.RunOption {
 		{"GOMODCACHE", goModCache},
 		{"GOCACHE", goBuildCache},
 		{"GOTOOLCHAIN", "local"},
-		{"GOFLAGS", "-trimpath"},
+		{"GOFLAGS", "-trimpath -buildvcs=false"},
 		{"CGO_ENABLED", "0"},
 		{"GOOS", tp.OS},
 		{"GOARCH", tp.Architecture},
