@@ -63,48 +63,18 @@ func Suggest(id string) string {
 }
 
 // closest returns the candidate nearest to word, or "" when none is near
-// enough to be a likely typo: at most a third of the word's letters (and
-// at least two) differ.
+// enough to be a likely typo. It also accepts a word that only drops or
+// adds a prefix or suffix, such as "user-root" for "runtime-user-root".
 func closest(word string, candidates []string) string {
-	best, bestDist := "", -1
+	if c := spec.Closest(word, candidates); c != "" {
+		return c
+	}
 	for _, c := range candidates {
-		d := distance(word, c)
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = c, d
+		if len(word) >= 6 && (strings.HasSuffix(c, word) || strings.HasPrefix(c, word)) {
+			return c
 		}
 	}
-	// Also accept a word that only drops or adds a prefix or suffix, such
-	// as "user-root" for "runtime-user-root".
-	if bestDist > max(2, len(word)/3) {
-		for _, c := range candidates {
-			if len(word) >= 6 && (strings.HasSuffix(c, word) || strings.HasPrefix(c, word)) {
-				return c
-			}
-		}
-		return ""
-	}
-	return best
-}
-
-// distance returns the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 // LabelAllowed is the image label that records the exceptions a build

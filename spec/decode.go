@@ -212,7 +212,7 @@ func (d *decoder) unknownKey(r Range, path, key string, t reflect.Type) {
 	names := fieldNames(t)
 	fix := "remove it (or prefix it with x- to keep it as a note); known keys here: " +
 		strings.Join(names, ", ")
-	if c := closest(key, names); c != "" {
+	if c := Closest(key, names); c != "" {
 		fix = fmt.Sprintf("did you mean %q?", c)
 	} else if owner := ownerOf(key, t); owner != "" {
 		fix = fmt.Sprintf("%s belongs under %s: move it there", key, owner)

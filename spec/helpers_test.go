@@ -16,8 +16,8 @@ func TestClosest(t *testing.T) {
 		"zzzzzzzz":   "",
 		"x":          "",
 	} {
-		if got := closest(word, keys); got != want {
-			t.Errorf("closest(%q) = %q, want %q", word, got, want)
+		if got := Closest(word, keys); got != want {
+			t.Errorf("Closest(%q) = %q, want %q", word, got, want)
 		}
 	}
 }

@@ -5,9 +5,10 @@ import (
 	"strings"
 )
 
-// closest returns the candidate nearest to word in edit distance, or ""
-// when none is near enough to be a likely typo.
-func closest(word string, candidates []string) string {
+// Closest returns the candidate nearest to word in edit distance, or ""
+// when none is near enough to be a likely typo. Later stages use it for
+// their own "did you mean" fixes, such as unknown policy rule ids.
+func Closest(word string, candidates []string) string {
 	best, bestDist := "", -1
 	for _, c := range candidates {
 		d := editDistance(strings.ToLower(word), c)
@@ -52,7 +53,7 @@ func editDistance(a, b string) int {
 // didYouMean returns a fix suggesting the candidate closest to word, or a
 // fix listing every candidate when none is close.
 func didYouMean(word string, candidates []string) string {
-	if c := closest(word, candidates); c != "" {
+	if c := Closest(word, candidates); c != "" {
 		return fmt.Sprintf("did you mean %q?", c)
 	}
 	return "use one of: " + strings.Join(candidates, ", ")

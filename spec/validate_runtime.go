@@ -85,7 +85,7 @@ func (v *validator) base(b string) {
 	if !strings.ContainsAny(b, "/:@") {
 		fix := "use static, base or cc, or a full image reference such as " +
 			"gcr.io/distroless/static-debian13"
-		if c := closest(b, shortBases); c != "" {
+		if c := Closest(b, shortBases); c != "" {
 			fix = fmt.Sprintf("did you mean %q?", c)
 		}
 		v.add("runtime.base", fmt.Sprintf("%q is not a known base", b), fix)
