@@ -219,12 +219,15 @@ func fakePkg(name, arch string, files map[string]string) *debPkg {
 		Control: []byte("Package: " + name + "\nVersion: 1\nArchitecture: " + arch + "\n")}
 }
 
+// osRelease is the os-release of the fake base-files package.
+const osRelease = "PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\n"
+
 func fakePackages(arch string) map[string]*debPkg {
 	return map[string]*debPkg{
 		"base-files": fakePkg("base-files", arch, map[string]string{
 			"bin": "->usr/bin", "lib": "->usr/lib", "sbin": "->usr/sbin",
 			"lib64": "->usr/lib64", "etc/os-release": "->../usr/lib/os-release",
-			"usr/lib/os-release":                    "PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\n",
+			"usr/lib/os-release":                    osRelease,
 			"etc/update-motd.d/10-uname":            "x #!/bin/sh\n",
 			"usr/share/base-files/profile":          "PATH=/bin\n",
 			"usr/share/doc/base-files/copyright":    "c",
@@ -247,7 +250,8 @@ func fakePackages(arch string) map[string]*debPkg {
 		}),
 		"libssl3t64": fakePkg("libssl3t64", arch,
 			map[string]string{"usr/lib/ssl.so": "s"}),
-		"libzstd1":                fakePkg("libzstd1", arch, map[string]string{"usr/lib/z.so": "z"}),
+		"libzstd1": fakePkg("libzstd1", arch,
+			map[string]string{"usr/lib/z.so": "z"}),
 		"zlib1g":                  fakePkg("zlib1g", arch, map[string]string{"usr/lib/zl.so": "z"}),
 		"openssl-provider-legacy": fakePkg("openssl-provider-legacy", arch, nil),
 	}
