@@ -4,10 +4,15 @@ FROM golang:1.26-trixie AS build
 WORKDIR /src
 ENV CGO_ENABLED=0 GOFLAGS=-trimpath
 COPY go.mod go.sum ./
-RUN --mount=type=cache,id=kiln-go-mod-download,target=/go/pkg/mod/cache/download \
+# The whole module cache is mounted in both steps (Go trusts an extracted
+# module only next to its checksum under cache/download). The ids are this
+# image's own: these steps run as root, and kiln's shared Go caches belong
+# to uid 65532 (docs/caches.md).
+RUN --mount=type=cache,id=kiln-frontend-go-mod,sharing=shared,target=/go/pkg/mod \
     go mod download
 COPY . .
-RUN --mount=type=cache,id=kiln-go-build,target=/root/.cache/go-build \
+RUN --mount=type=cache,id=kiln-frontend-go-mod,sharing=shared,target=/go/pkg/mod \
+    --mount=type=cache,id=kiln-frontend-go-build,sharing=shared,target=/root/.cache/go-build \
     go build -ldflags="-s -w" -o /out/kiln-frontend ./cmd/kiln-frontend
 
 FROM scratch

@@ -24,12 +24,14 @@ down:
 
 vet:
 	$(GO) vet ./...
+	cd scanner && $(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
 # unit and integration expect the environment (make up, or make test).
 unit:
 	$(GO) test -count=1 $(UNIT_PKGS)
+	cd scanner && $(GO) test -count=1 ./...
 
 integration:
 	$(GO) test -count=1 -v -timeout 40m ./integration/...

@@ -52,8 +52,10 @@ func helloDir(t *testing.T, e *kilntest.Env) string {
 
 var runHello = []kilntest.Run{{Args: []string{"/app/hello"}, User: "65532:65532"}}
 
-// TestKilnGatewayImage builds with buildctl's path: the gateway.v0 frontend
-// running kiln's frontend image from the local registry.
+// TestKilnGatewayImage builds the way buildctl users do: the gateway.v0
+// frontend running kiln's frontend image from the local registry, once
+// through the client API (to run the binary in the result) and once with
+// the real buildctl command.
 func TestKilnGatewayImage(t *testing.T) {
 	e := kilntest.Setup(t)
 	ref := e.FrontendImage(t)
@@ -68,6 +70,18 @@ func TestKilnGatewayImage(t *testing.T) {
 		t.Errorf("/app/hello printed %q, want %q", got, kilnHelloWant)
 	}
 	checkKilnHello(t, res.Image(t, ""))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "oci")
+	cmd := e.Command(ctx, "buildctl", "--addr", e.BuildkitHost, "build",
+		"--frontend", "gateway.v0", "--opt", "source="+ref, "--opt", "filename=kiln.yaml",
+		"--local", "context="+dir, "--local", "dockerfile="+dir,
+		"--output", "type=oci,tar=false,dest="+out)
+	if log, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("buildctl build: %v\n%s", err, log)
+	}
+	checkKilnHello(t, kilntest.OpenLayout(t, out, ""))
 }
 
 // TestKilnInProcess runs the frontend in-process, as `kiln build` does.

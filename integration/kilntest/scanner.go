@@ -21,6 +21,7 @@ const (
 	refTypeAttestation     = "attestation-manifest"
 	annotationPredicate    = "in-toto.io/predicate-type"
 	predicateTypeSPDX      = "https://spdx.dev/Document"
+	predicateTypeSLSA1     = "https://slsa.dev/provenance/v1"
 	scannerImageRepository = "kilnbuild/sbom-scanner"
 )
 
@@ -69,6 +70,62 @@ func (e *Env) ScannerImage(t testing.TB) string {
 // image.
 func SPDXPackages(t testing.TB, layoutDir, platform string) []string {
 	t.Helper()
+	p, img, layers := attestationLayers(t, layoutDir, platform)
+	var types []string
+	for _, l := range layers {
+		types = append(types, l.Annotations[annotationPredicate])
+		if l.Annotations[annotationPredicate] != predicateTypeSPDX {
+			continue
+		}
+		names, err := spdxStatementPackages(p, l.Digest, img)
+		if err != nil {
+			t.Fatalf("attestation layer %s: %v", l.Digest, err)
+		}
+		return names
+	}
+	t.Fatalf("%s: the attestations of %s hold no SPDX statement (predicate types %q)",
+		layoutDir, img, types)
+	return nil
+}
+
+// ProvenanceDependencies returns the digests ("sha256:...") of the
+// resolved dependencies that the SLSA provenance attached to the image for
+// platform lists, as URI -> digest.
+func ProvenanceDependencies(t testing.TB, layoutDir, platform string) map[string]string {
+	t.Helper()
+	p, img, layers := attestationLayers(t, layoutDir, platform)
+	for _, l := range layers {
+		if l.Annotations[annotationPredicate] != predicateTypeSLSA1 {
+			continue
+		}
+		var st struct {
+			Predicate struct {
+				BuildDefinition struct {
+					ResolvedDependencies []struct {
+						URI    string            `json:"uri"`
+						Digest map[string]string `json:"digest"`
+					} `json:"resolvedDependencies"`
+				} `json:"buildDefinition"`
+			} `json:"predicate"`
+		}
+		if err := readBlobJSON(p, l.Digest, &st); err != nil {
+			t.Fatalf("attestation layer %s: %v", l.Digest, err)
+		}
+		deps := map[string]string{}
+		for _, d := range st.Predicate.BuildDefinition.ResolvedDependencies {
+			deps[d.URI] = "sha256:" + d.Digest["sha256"]
+		}
+		return deps
+	}
+	t.Fatalf("%s: the attestations of %s hold no SLSA v1 provenance", layoutDir, img)
+	return nil
+}
+
+// attestationLayers finds the image for platform in the OCI layout and
+// the layers of the attestation manifest that the index says refers to it.
+func attestationLayers(t testing.TB, layoutDir, platform string) (layout.Path, v1.Hash,
+	[]v1.Descriptor) {
+	t.Helper()
 	p, err := layout.FromPath(layoutDir)
 	if err != nil {
 		t.Fatalf("opening OCI layout %s: %v", layoutDir, err)
@@ -89,26 +146,11 @@ func SPDXPackages(t testing.TB, layoutDir, platform string) []string {
 	if !ok {
 		t.Fatalf("%s: no attestation manifest refers to image %s", layoutDir, img)
 	}
-
 	var m v1.Manifest
 	if err := readBlobJSON(p, att.Digest, &m); err != nil {
 		t.Fatalf("reading attestation manifest %s: %v", att.Digest, err)
 	}
-	var types []string
-	for _, l := range m.Layers {
-		types = append(types, l.Annotations[annotationPredicate])
-		if l.Annotations[annotationPredicate] != predicateTypeSPDX {
-			continue
-		}
-		names, err := spdxStatementPackages(p, l.Digest, img)
-		if err != nil {
-			t.Fatalf("attestation layer %s: %v", l.Digest, err)
-		}
-		return names
-	}
-	t.Fatalf("attestation manifest %s holds no SPDX statement (predicate types %q)",
-		att.Digest, types)
-	return nil
+	return p, img, m.Layers
 }
 
 // indexEntries are the image manifests of an index, nested indexes
