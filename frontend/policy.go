@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 	bkllb "github.com/moby/buildkit/client/llb"
@@ -15,6 +17,8 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kilnbuild/kiln/llb"
 	"github.com/kilnbuild/kiln/lock"
@@ -82,7 +86,10 @@ func lintResults(s *spec.Spec, sm *bkllb.SourceMap, vs []policy.Violation) (
 // s is the spec with its defaults; arch is the image's CPU architecture.
 func VerifyRootfs(ctx context.Context, ref client.Reference, s *spec.Spec,
 	arch string) ([]policy.Violation, error) {
-	fsys := refFS{ref: ref}
+	fsys, err := prefetch(ctx, refFS{ref: ref})
+	if err != nil {
+		return nil, fmt.Errorf("listing the runtime root file system: %w", err)
+	}
 	vs, err := policy.CheckRootfs(ctx, fsys, s)
 	if err != nil {
 		return nil, fmt.Errorf("checking the runtime root file system: %w", err)
@@ -205,6 +212,64 @@ func (f refFS) ReadFileRange(ctx context.Context, p string, offset int64,
 }
 
 var _ policy.RangeFS = refFS{}
+
+// listing is a policy.RangeFS whose folder listings were all read up front,
+// several at a time: the gateway answers each ReadDir in a round trip, and
+// the three checks of VerifyRootfs would otherwise list folders one by one,
+// each on its own.
+type listing struct {
+	refFS
+	mu   sync.Mutex
+	dirs map[string][]policy.File
+}
+
+// prefetchWorkers bounds the ReadDir calls in flight.
+const prefetchWorkers = 8
+
+// prefetch lists every folder of the result, without following links.
+func prefetch(ctx context.Context, f refFS) (*listing, error) {
+	l := &listing{refFS: f, dirs: map[string][]policy.File{}}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(prefetchWorkers)
+	var list func(dir string) error
+	list = func(dir string) error {
+		entries, err := f.ReadDir(ctx, dir)
+		if err != nil {
+			return err
+		}
+		l.mu.Lock()
+		l.dirs[dir] = entries
+		l.mu.Unlock()
+		for _, e := range entries {
+			if !e.Mode.IsDir() {
+				continue
+			}
+			sub := e.Path
+			if !g.TryGo(func() error { return list(sub) }) {
+				if err := list(sub); err != nil { // all workers busy: list it here
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	g.Go(func() error { return list("/") })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// ReadDir answers from the listings read up front.
+func (l *listing) ReadDir(ctx context.Context, dir string) ([]policy.File, error) {
+	l.mu.Lock()
+	entries, ok := l.dirs[dir]
+	l.mu.Unlock()
+	if ok {
+		return slices.Clone(entries), nil
+	}
+	return l.refFS.ReadDir(ctx, dir)
+}
 
 // withAllowed records the allowed violations in the image config.
 func withAllowed(labels map[string]string, allowed []policy.Violation) {
