@@ -27,6 +27,9 @@ vet:
 	cd scanner && $(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@long=$$(git ls-files '*.go' | xargs awk '{ l = $$0; gsub(/\t/, "    ", l); \
+	  if (length(l) >= 100) print FILENAME ":" FNR ": " length(l) " columns" }'); \
+	  if [ -n "$$long" ]; then echo "lines of 100 columns or more:"; echo "$$long"; exit 1; fi
 
 # unit and integration expect the environment (make up, or make test).
 unit:

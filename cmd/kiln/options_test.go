@@ -180,7 +180,8 @@ func TestPlanExports(t *testing.T) {
 		{"push with oci output", buildOptions{tags: []string{"app"}, push: true,
 			outputs: []string{"type=oci,dest=" + tar}}, "",
 			[]client.ExportEntry{
-				{Type: "oci", Attrs: map[string]string{"name": "app", "rewrite-timestamp": "true"}},
+				{Type: "oci",
+					Attrs: map[string]string{"name": "app", "rewrite-timestamp": "true"}},
 				{Type: "image", Attrs: map[string]string{"name": "app", "push": "true"}}}},
 		{"image output keeps its name", buildOptions{tags: []string{"other"}, push: true,
 			outputs: []string{"type=image,name=mine"}}, "",

@@ -252,7 +252,8 @@ func fakePackages(arch string) map[string]*debPkg {
 			map[string]string{"usr/lib/ssl.so": "s"}),
 		"libzstd1": fakePkg("libzstd1", arch,
 			map[string]string{"usr/lib/z.so": "z"}),
-		"zlib1g":                  fakePkg("zlib1g", arch, map[string]string{"usr/lib/zl.so": "z"}),
+		"zlib1g": fakePkg("zlib1g", arch,
+			map[string]string{"usr/lib/zl.so": "z"}),
 		"openssl-provider-legacy": fakePkg("openssl-provider-legacy", arch, nil),
 	}
 }
