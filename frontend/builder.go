@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -34,9 +35,11 @@ type builder struct {
 	epoch   *time.Time
 	lock    *lock.File
 	cacheNS string
-	// specViolations are the spec rule violations to report with this
-	// platform's rootfs violations.
+	// specViolations are the spec rule violations; every platform's image
+	// records the allowed ones, and the platform with reportSpec set
+	// reports the others with its rootfs violations.
 	specViolations []policy.Violation
+	reportSpec     bool
 	// label prefixes this platform's messages in a multi-platform build.
 	label string
 	// scans collects the runtime images to scan for an SBOM, if asked.
@@ -136,9 +139,17 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		if err != nil {
 			return nil, err
 		}
-		allowed, err := enforce(ctx, b.src, s, b.label, append(b.specViolations, vs...))
+		report := vs
+		if b.reportSpec {
+			report = append(slices.Clone(b.specViolations), vs...)
+		}
+		allowed, err := enforce(ctx, b.src, s, b.label, report)
 		if err != nil {
 			return nil, err
+		}
+		if !b.reportSpec {
+			_, specAllowed, _ := policy.Apply(s, b.specViolations)
+			allowed = append(specAllowed, allowed...)
 		}
 		withAllowed(img.Config.Labels, allowed)
 		b.scans.add(b.target, st)

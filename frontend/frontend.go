@@ -37,7 +37,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := bc.ReadEntrypoint(ctx, Language)
+	src, err := bc.ReadEntrypoint(ctx, Language, specFiles(bc))
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	ns := cacheNamespace(bc)
 
-	lockFile, err := readLock(ctx, c, bc, src.Filename)
+	lockFile, err := readLock(ctx, c, src)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +78,12 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if bc.Target != "" && !containsTarget(parsed, bc.Target) {
 		return nil, fmt.Errorf("target %q does not exist; this spec has the targets %s",
 			bc.Target, strings.Join(llb.Targets(parsed), ", "))
+	}
+
+	// In enforce mode a spec that breaks a rule fails here, before anything
+	// is built; in warn mode its violations are reported with the rootfs's.
+	if err := enforceSpec(prepared, src, bc.Target, specVs); err != nil {
+		return nil, err
 	}
 
 	mainContext, err := bc.MainContext(ctx)
@@ -116,10 +122,8 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			target = *tp
 		}
 		b := &builder{c: c, bc: bc, src: src, build: buildPlatform, target: target,
-			epoch: epoch, lock: lockFile, annotate: annotate, cacheNS: ns, scans: scans}
-		if idx == 0 {
-			b.specViolations = specVs // reported once, not once per platform
-		}
+			epoch: epoch, lock: lockFile, annotate: annotate, cacheNS: ns, scans: scans,
+			specViolations: specVs, reportSpec: idx == 0} // warned once, not per platform
 		if bc.MultiPlatformRequested {
 			b.label = "[" + platforms.Format(target) + "] "
 		}

@@ -12,24 +12,30 @@ import (
 	"github.com/kilnbuild/kiln/lock"
 )
 
-// readLock reads kiln.lock from beside the spec, in the same local source
-// as the spec itself. It returns nil when there is no lock file.
-func readLock(ctx context.Context, c client.Client, bc *dockerui.Client,
-	specFile string) (*lock.File, error) {
-	dir := path.Dir(specFile)
-	name := path.Join(dir, lock.FileName)
-	st := bkllb.Local(dockerui.DefaultLocalNameDockerfile,
-		bkllb.FollowPaths([]string{name}),
-		bkllb.SessionID(bc.BuildOpts().SessionID),
-		bkllb.SharedKeyHint(name),
-		bkllb.Differ(bkllb.DiffNone, false),
-		dockerui.WithInternalName("load "+name),
-	)
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil, err
+// specFiles asks dockerui to transfer kiln.lock with the spec: for a local
+// spec, BuildKit sends only the files named here, and these replace the
+// list dockerui would use, so the spec and its .dockerignore are named too.
+// A spec in a git or HTTP context comes with its whole source anyway.
+func specFiles(bc *dockerui.Client) bkllb.LocalOption {
+	name := bc.BuildOpts().Opts["filename"]
+	if name == "" {
+		name = dockerui.DefaultDockerfileName
 	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	return bkllb.FollowPaths([]string{name, name + ".dockerignore",
+		path.Join(path.Dir(name), lock.FileName)})
+}
+
+// readLock reads kiln.lock from beside the spec, in the source the spec was
+// read from (the dockerfile local, a replacement of it, or a git context).
+// It returns nil when there is no lock file.
+func readLock(ctx context.Context, c client.Client, src *dockerui.Source) (*lock.File, error) {
+	dir := path.Dir(src.Filename)
+	name := path.Join(dir, lock.FileName)
+	if src.SourceMap == nil || src.SourceMap.Definition == nil {
+		return nil, fmt.Errorf("reading %s: the spec's source is unknown", name)
+	}
+	// The same definition as the spec's: BuildKit solves it once.
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: src.SourceMap.Definition.ToPB()})
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
@@ -46,9 +52,5 @@ func readLock(ctx context.Context, c client.Client, bc *dockerui.Client,
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	f, err := lock.Parse(data)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
+	return lock.Parse(data)
 }

@@ -136,6 +136,24 @@ func enforce(ctx context.Context, src *dockerui.Source, s *spec.Spec, platform s
 	return nil, policyError(src.SourceMap, platform, counted)
 }
 
+// enforceSpec fails a build of the runtime image in enforce mode when the
+// spec breaks a rule that policy.allow does not exempt, before anything is
+// solved. Other targets are debugging aids and are not held to the policy.
+func enforceSpec(s *spec.Spec, src *dockerui.Source, target string,
+	vs []policy.Violation) error {
+	if s.Policy.Mode == spec.Warn || (target != "" && target != llb.StageRuntime) {
+		return nil
+	}
+	counted, _, errs := policy.Apply(s, vs)
+	if len(errs) > 0 {
+		return withSource(errs, src.SourceMap)
+	}
+	if len(counted) > 0 {
+		return policyError(src.SourceMap, "", counted)
+	}
+	return nil
+}
+
 // policyError lists every counted violation, with the YAML ranges of the
 // spec rules attached so buildx shows those lines.
 func policyError(sm *bkllb.SourceMap, platform string, counted []policy.Violation) error {

@@ -12,8 +12,9 @@ import (
 	"github.com/kilnbuild/kiln/lock"
 )
 
-// TestLockPinsTheBuild writes kiln.lock for go-hello, builds it, and checks
-// the image names the locked runtime base digest in labels and annotations.
+// TestLockPinsTheBuild writes kiln.lock for go-hello, pinning the runtime
+// base to a digest its tag does not point at, builds it, and checks that
+// the image names the locked digest in labels and annotations.
 func TestLockPinsTheBuild(t *testing.T) {
 	e := kilntest.Setup(t)
 	dir := kilntest.CopyDir(t, filepath.Join(e.Root, "examples", "go-hello"))
@@ -23,19 +24,29 @@ func TestLockPinsTheBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Pin :nonroot to the digest of :latest, which the registry's :nonroot
+	// tag does not name: the build must take the lock's word for it.
+	latest, err := r.Lock(context.Background(),
+		[]string{"gcr.io/distroless/static-debian13:latest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const nonroot = "gcr.io/distroless/static-debian13:nonroot"
+	other := latest.Images["gcr.io/distroless/static-debian13:latest"]
+	if f.Images[nonroot].Digest == other.Digest {
+		t.Fatal("the registry gives :nonroot and :latest the same digest")
+	}
+	f.Images[nonroot] = other
 	if err := os.WriteFile(filepath.Join(dir, lock.FileName), f.Marshal(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want := f.Images["gcr.io/distroless/static-debian13:nonroot"].Platforms["linux/amd64"]
+	want := f.Images[nonroot].Platforms["linux/amd64"]
 
 	res := e.Build(t, kilntest.BuildOpt{
 		Func:          frontend.Build,
 		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
 		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
 	})
-	if !strings.Contains(res.Progress, "[internal] load kiln.lock") {
-		t.Errorf("the build did not read kiln.lock:\n%s", res.Progress)
-	}
 	img := res.Image(t, "")
 	if got := img.Config.Config.Labels["org.opencontainers.image.base.digest"]; got !=
 		want.String() {
@@ -55,7 +66,9 @@ func TestLockPinsTheBuild(t *testing.T) {
 }
 
 // TestLockMissingEntry checks that a lock without the runtime base fails
-// the build with the YAML position and the command that fixes it.
+// the build with the YAML position and the command that fixes it: in
+// enforce mode as base-unpinned before anything runs, and in warn mode
+// when kiln resolves the image.
 func TestLockMissingEntry(t *testing.T) {
 	e := kilntest.Setup(t)
 	dir := kilntest.CopyDir(t, filepath.Join(e.Root, "examples", "go-hello"))
@@ -67,19 +80,41 @@ func TestLockMissingEntry(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, lock.FileName), f.Marshal(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.TryBuild(t, kilntest.BuildOpt{
-		Func:          frontend.Build,
-		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
-		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
-		NoExport:      true,
-	})
-	if err == nil {
-		t.Fatal("a build with an incomplete kiln.lock succeeded")
+	specPath := filepath.Join(dir, "kiln.yaml")
+	enforced, err := os.ReadFile(specPath)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{"kiln.yaml:", "gcr.io/distroless/static-debian13:nonroot",
-		"not in kiln.lock", "run 'kiln lock'"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q: %v", want, err)
-		}
+	for _, tc := range []struct {
+		mode string
+		spec string
+		want []string
+	}{
+		{"enforce", string(enforced), []string{"kiln.yaml:7:3", "base-unpinned",
+			"gcr.io/distroless/static-debian13:nonroot", "kiln.lock does not record it",
+			"run 'kiln lock'"}},
+		{"warn", string(enforced) + "policy: {mode: warn}\n", []string{"kiln.yaml:",
+			"gcr.io/distroless/static-debian13:nonroot", "not in kiln.lock",
+			"run 'kiln lock'"}},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			if err := os.WriteFile(specPath, []byte(tc.spec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.TryBuild(t, kilntest.BuildOpt{
+				Func:          frontend.Build,
+				FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+				LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+				NoExport:      true,
+			})
+			if err == nil {
+				t.Fatal("a build with an incomplete kiln.lock succeeded")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q: %v", want, err)
+				}
+			}
+		})
 	}
 }

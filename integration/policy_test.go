@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,10 @@ import (
 	"github.com/kilnbuild/kiln/integration/kilntest"
 )
 
-// leakySpec ships a setuid file, a world-writable file and a private key
-// on a base that carries a shell. The world-writable file sits under a
-// runtime.writable folder, so only rootfs-world-writable reports it.
+// leakySpec ships a setuid file, a world-writable file and folder and a
+// private key on a base that carries a shell. The world-writable ones sit
+// under a runtime.writable folder, so only rootfs-world-writable reports
+// them.
 const leakySpec = `# syntax=ghcr.io/kilnbuild/kiln:1
 name: leaky
 language: static
@@ -25,11 +27,17 @@ runtime:
   copy:
     - {from: tool, to: /app/tool, mode: "4755"}
     - {from: shared.txt, to: /app/data/shared.txt, mode: "0666"}
+    - {from: spool, to: /app/data/spool, mode: "0777"}
     - {from: deploy_key, to: /app/deploy_key}
   writable: [/app/data]
 policy:
   mode: MODE
 `
+
+// leakyCount is the number of violations the leaky app has, one per path:
+// /bin/sh, the setuid tool, the key, shared.txt, and the spool folder, its
+// subfolder and its file (a copy's mode applies to what it creates).
+const leakyCount = 7
 
 var leakyRules = []string{"rootfs-secret-file", "rootfs-setuid", "rootfs-shell",
 	"rootfs-world-writable"}
@@ -47,6 +55,10 @@ func leakyApp(t *testing.T, e *kilntest.Env, mode string) string {
 		"deploy_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n" +
 			"-----END OPENSSH PRIVATE KEY-----\n",
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "spool", "queue"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files["spool/queue/README"] = "jobs land here\n"
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -88,19 +100,62 @@ func TestPolicyEnforce(t *testing.T) {
 		t.Errorf("violations %v, want exactly %v\n%v", got, leakyRules, err)
 	}
 	for _, want := range []string{"/bin/sh", "/app/tool", "/app/data/shared.txt",
-		"/app/deploy_key", "policy.mode: enforce"} {
+		"/app/data/spool/queue is writable", "/app/deploy_key", "policy.mode: enforce"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s:\n%v", want, err)
 		}
 	}
 }
 
+// TestPolicyEnforceSpecFirst builds an unlocked spec whose runtime user is
+// root in enforce mode: the spec rules fail the build with their YAML
+// lines before any step runs.
+func TestPolicyEnforceSpecFirst(t *testing.T) {
+	e := kilntest.Setup(t)
+	dir := kilntest.CopyDir(t, filepath.Join(e.Root, "integration", "testdata", "hello"))
+	bad := "# syntax=ghcr.io/kilnbuild/kiln:1\nname: hello\nlanguage: go\n" +
+		"runtime:\n  user: 0\n"
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.TryBuild(t, kilntest.BuildOpt{
+		Func:          frontend.Build,
+		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+		NoExport:      true,
+	})
+	if err == nil {
+		t.Fatal("an unlocked spec with a root user built in enforce mode")
+	}
+	want := []string{"base-unpinned", "runtime-user-root"}
+	if got := ruleIDs(err.Error()); !slices.Equal(got, want) {
+		t.Errorf("violations %v, want exactly %v\n%v", got, want, err)
+	}
+	for _, want := range []string{"kiln.yaml:5:9", "kiln lock", "policy.mode: enforce"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	if res != nil && strings.Contains(res.Progress, "go build") {
+		t.Errorf("the build step ran before the spec rules failed:\n%s", res.Progress)
+	}
+}
+
+// warningsFound reads the count in buildx's "N warnings found" line.
+var warningsFound = regexp.MustCompile(`(\d+) warnings? found`)
+
 // TestPolicyWarnThroughBuildx builds the leaky app in warn mode through the
-// real buildx: the build succeeds and buildx shows each violation.
+// real buildx, with a privileged port as well: the build succeeds, buildx
+// shows each violation, and the spec rule's warning carries its YAML line.
 func TestPolicyWarnThroughBuildx(t *testing.T) {
 	e := kilntest.Setup(t)
 	e.FrontendImage(t)
 	dir := leakyApp(t, e, "warn")
+	spec := strings.Replace(strings.ReplaceAll(leakySpec, "MODE", "warn"),
+		"  writable: [/app/data]\n", "  writable: [/app/data]\n  ports: [80]\n", 1)
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "oci")
@@ -111,11 +166,18 @@ func TestPolicyWarnThroughBuildx(t *testing.T) {
 	if err != nil {
 		t.Fatalf("warn mode must not fail the build: %v\n%s", err, log)
 	}
-	if got := ruleIDs(string(log)); !slices.Equal(got, leakyRules) {
-		t.Errorf("buildx showed warnings for %v, want %v\n%s", got, leakyRules, log)
+	want := slices.Sorted(slices.Values(append([]string{"privileged-port"}, leakyRules...)))
+	if got := ruleIDs(string(log)); !slices.Equal(got, want) {
+		t.Errorf("buildx showed warnings for %v, want %v\n%s", got, want, log)
 	}
-	if !strings.Contains(string(log), "4 warnings found") {
-		t.Errorf("buildx does not count 4 warnings:\n%s", log)
+	// One warning per violation: a path each for the rootfs rules, and
+	// the files and folder of the spool count one each.
+	m := warningsFound.FindStringSubmatch(string(log))
+	if m == nil || m[1] != strconv.Itoa(leakyCount+1) {
+		t.Errorf("buildx counts %v warnings, want %d:\n%s", m, leakyCount+1, log)
+	}
+	if !strings.Contains(string(log), "kiln.yaml:12:11") {
+		t.Errorf("the privileged-port warning does not show kiln.yaml:12:11:\n%s", log)
 	}
 }
 
