@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -82,3 +83,76 @@ func TestBuildSpecError(t *testing.T) {
 		t.Errorf("the error does not point at kiln.yaml:4:1 and suggest runtime:\n%s", msg)
 	}
 }
+
+// TestLockCheck runs "kiln lock --check" against the test registry: it
+// fails without a lock, passes right after "kiln lock", fails again once
+// the lock names another digest or the spec another image, and never
+// writes the lock itself.
+func TestLockCheck(t *testing.T) {
+	e := setupEnv(t)
+	dir := kilntest.CopyDir(t, filepath.Join(e.Root, "examples", "go-hello"))
+	lockPath := filepath.Join(dir, "kiln.lock")
+	mirrors := []string{"--mirror", "docker.io=" + e.Registry, "--mirror", "gcr.io=" + e.Registry}
+	lockRun := func(extra ...string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(append(append([]string{"lock"}, mirrors...), append(extra, dir)...),
+			&stdout, &stderr)
+		return code, stderr.String()
+	}
+
+	if code, msg := lockRun("--check"); code != 1 || !strings.Contains(msg, "does not exist") {
+		t.Errorf("--check without a lock exited %d, want 1 saying it does not exist:\n%s",
+			code, msg)
+	}
+	if _, err := os.Stat(lockPath); err == nil {
+		t.Fatal("kiln lock --check wrote kiln.lock")
+	}
+	if code, msg := lockRun(); code != 0 {
+		t.Fatalf("kiln lock exited %d:\n%s", code, msg)
+	}
+	if code, msg := lockRun("--check"); code != 0 || !strings.Contains(msg, "up to date") {
+		t.Errorf("--check right after kiln lock exited %d, want 0:\n%s", code, msg)
+	}
+
+	// A lock whose digest the registry no longer gives is stale.
+	good, err := os.ReadFile(lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := regexpDigest.FindString(string(good))
+	if old == "" {
+		t.Fatalf("no digest in kiln.lock:\n%s", good)
+	}
+	stale := strings.Replace(string(good), old, "sha256:"+strings.Repeat("0", 64), 1)
+	if err := os.WriteFile(lockPath, []byte(stale), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, msg := lockRun("--check")
+	if code != 1 || !strings.Contains(msg, "is stale") || !strings.Contains(msg, "kiln lock") {
+		t.Errorf("--check on a stale lock exited %d, want 1 saying to run kiln lock:\n%s",
+			code, msg)
+	}
+	if now, _ := os.ReadFile(lockPath); string(now) != stale {
+		t.Error("kiln lock --check rewrote a stale kiln.lock")
+	}
+
+	// So is a lock for a spec that now names another runtime base.
+	if err := os.WriteFile(lockPath, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "kiln.yaml")
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := strings.Replace(string(data), "runtime:\n", "runtime:\n  base: base\n", 1)
+	if err := os.WriteFile(specPath, []byte(moved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := lockRun("--check"); code != 1 || !strings.Contains(msg, "is stale") {
+		t.Errorf("--check after the spec changed its base exited %d, want 1:\n%s", code, msg)
+	}
+}
+
+// regexpDigest matches a sha256 digest.
+var regexpDigest = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
