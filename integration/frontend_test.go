@@ -3,9 +3,13 @@ package integration
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/kilnbuild/kiln/frontend"
 	"github.com/kilnbuild/kiln/integration/kilntest"
@@ -59,6 +63,7 @@ var runHello = []kilntest.Run{{Args: []string{"/app/hello"}, User: "65532:65532"
 func TestKilnGatewayImage(t *testing.T) {
 	e := kilntest.Setup(t)
 	ref := e.FrontendImage(t)
+	checkFrontendImage(t, ref)
 	dir := helloDir(t, e)
 	res := e.Build(t, kilntest.BuildOpt{
 		Frontend:      "gateway.v0",
@@ -121,5 +126,48 @@ func TestKilnBuildx(t *testing.T) {
 	checkKilnHello(t, arm)
 	if m := elfMachine(arm.Contents["app/hello"]); m != "aarch64" {
 		t.Errorf("linux/arm64 /app/hello is a %s binary", m)
+	}
+}
+
+// checkFrontendImage asserts what BuildKit and a reviewer read from the
+// frontend image: a non-root numeric user, the static binary as the
+// entrypoint, no network for the frontend, and the capabilities it uses.
+func checkFrontendImage(t *testing.T, ref string) {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(r)
+	if err != nil {
+		t.Fatalf("pulling %s: %v", ref, err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := cf.Config
+	if cfg.User != "65532:65532" {
+		t.Errorf("frontend image user = %q, want 65532:65532", cfg.User)
+	}
+	if got := strings.Join(cfg.Entrypoint, " "); got != "/bin/kiln-frontend" {
+		t.Errorf("frontend image entrypoint = %q, want /bin/kiln-frontend", got)
+	}
+	if got := cfg.Labels["moby.buildkit.frontend.network.none"]; got != "true" {
+		t.Errorf("frontend image label network.none = %q, want true", got)
+	}
+	caps := strings.Split(cfg.Labels["moby.buildkit.frontend.caps"], ",")
+	for _, c := range []string{"moby.buildkit.frontend.inputs",
+		"moby.buildkit.frontend.subrequests", "moby.buildkit.frontend.contexts"} {
+		if !slices.Contains(caps, c) {
+			t.Errorf("frontend image caps %q lack %s", caps, c)
+		}
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(layers) != 1 {
+		t.Errorf("frontend image has %d layers, want 1 (the binary on scratch)", len(layers))
 	}
 }
