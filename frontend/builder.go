@@ -137,7 +137,7 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		// Verify the runtime image before it is returned.
 		vs, err := VerifyRootfs(ctx, ref, s, b.target.Architecture)
 		if err != nil {
-			return nil, err
+			return nil, withSource(err, b.src.SourceMap)
 		}
 		report := vs
 		if b.reportSpec {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -90,6 +91,9 @@ func VerifyRootfs(ctx context.Context, ref client.Reference, s *spec.Spec,
 	if err != nil {
 		return nil, fmt.Errorf("listing the runtime root file system: %w", err)
 	}
+	if err := checkWritable(ctx, fsys, s); err != nil {
+		return nil, err
+	}
 	vs, err := policy.CheckRootfs(ctx, fsys, s)
 	if err != nil {
 		return nil, fmt.Errorf("checking the runtime root file system: %w", err)
@@ -107,6 +111,45 @@ func VerifyRootfs(ctx context.Context, ref client.Reference, s *spec.Spec,
 		return nil, fmt.Errorf("checking the built executables: %w", err)
 	}
 	return append(vs, avs...), nil
+}
+
+// checkWritable makes sure the runtime user owns every runtime.writable
+// folder. kiln creates the ones the base lacks, but a folder that the base
+// already has keeps the base's owner, which no file operation can change.
+// A sticky folder that every user may write, such as /tmp, passes.
+func checkWritable(ctx context.Context, fsys policy.FS, s *spec.Spec) error {
+	uid, gid, err := llb.NumericUser(s.Runtime.User)
+	if err != nil {
+		return nil //nolint:nilerr // the conversion has already reported it
+	}
+	var errs spec.Errors
+	for i, w := range s.Runtime.Writable {
+		entries, err := fsys.ReadDir(ctx, path.Dir(w))
+		if err != nil {
+			return fmt.Errorf("listing %s in the runtime image: %w", path.Dir(w), err)
+		}
+		at := slices.IndexFunc(entries, func(f policy.File) bool { return f.Path == w })
+		if at < 0 {
+			continue
+		}
+		f := entries[at]
+		sticky := f.Mode&fs.ModeSticky != 0 && f.Mode.Perm()&0o002 != 0
+		if f.Mode.IsDir() && (int(f.UID) == uid && int(f.GID) == gid || sticky) {
+			continue
+		}
+		what := "a folder owned by " + strconv.Itoa(int(f.UID)) + ":" + strconv.Itoa(int(f.GID))
+		if !f.Mode.IsDir() {
+			what = "not a folder"
+		}
+		errs = append(errs, s.ErrorAt(fmt.Sprintf("runtime.writable[%d]", i), fmt.Sprintf(
+			"%s is already in the runtime base, %s, so the runtime user %d:%d cannot "+
+				"write to it", w, what, uid, gid),
+			"name a folder the base does not have, such as /var/lib/"+s.Name))
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // enforce reports violations by policy.mode: in enforce mode counted

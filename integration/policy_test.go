@@ -261,3 +261,34 @@ func TestPolicyAllowRecordsExceptions(t *testing.T) {
 		}
 	}
 }
+
+// TestWritableInTheBase asks for a writable folder that the runtime base
+// already has, owned by root: kiln cannot hand it to the runtime user, so
+// the build fails at that line and says what to do instead.
+func TestWritableInTheBase(t *testing.T) {
+	e := kilntest.Setup(t)
+	dir := helloDir(t, e)
+	bad := "# syntax=ghcr.io/kilnbuild/kiln:1\nname: hello\nlanguage: go\n" +
+		"runtime:\n  writable: [/tmp, /usr/share]\n"
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.TryBuild(t, kilntest.BuildOpt{
+		Func:          frontend.Build,
+		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+		NoExport:      true,
+	})
+	if err == nil {
+		t.Fatal("a build with a root-owned writable folder from the base succeeded")
+	}
+	for _, want := range []string{"kiln.yaml:5:20", "runtime.writable[1]",
+		"/usr/share is already in the runtime base", "owned by 0:0", "/var/lib/hello"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "/tmp") {
+		t.Errorf("the base's sticky /tmp was reported:\n%v", err)
+	}
+}

@@ -36,7 +36,7 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 	tp := c.in.TargetPlatform
 	base := image(c.in.Runtime, tp, "[kiln runtime] "+c.in.Runtime.Ref)
 
-	uid, gid, err := numericUser(s.Runtime.User)
+	uid, gid, err := NumericUser(s.Runtime.User)
 	if err != nil {
 		return bkllb.State{}, dockerspec.DockerOCIImage{}, err
 	}
@@ -48,18 +48,33 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 		fa = next(fa)
 	}
 	rootOwner := &bkllb.ChownOpt{User: &bkllb.UserOpt{UID: 0}, Group: &bkllb.UserOpt{UID: 0}}
-	if wd := s.Runtime.Workdir; wd != "" && wd != "/" {
-		add(mkdir(wd, 0o755, bkllb.WithUIDGID(0, 0), stamp))
+	// A folder is the runtime user's when it is a writable path or lies
+	// inside one, and root's otherwise.
+	writable := slices.Clone(s.Runtime.Writable)
+	ownerOf := func(dir string) bkllb.ChownOption {
+		if underAny(dir, writable) {
+			return bkllb.WithUIDGID(uid, gid)
+		}
+		return bkllb.WithUIDGID(0, 0)
 	}
-	// Writable folders first, so that files copied into them land inside.
-	for _, w := range s.Runtime.Writable {
+	// A mkdir of a folder that exists changes nothing, so the writable
+	// folders come first, parents before children, each after its parent
+	// folder; then the working directory; then the copies, so that files
+	// copied into writable folders land inside them.
+	slices.SortStableFunc(writable, func(a, b string) int {
+		return strings.Count(a, "/") - strings.Count(b, "/")
+	})
+	for _, w := range writable {
 		if w == "/tmp" {
 			continue // the base's /tmp is already sticky and world-writable
 		}
 		if dir := path.Dir(w); dir != "/" {
-			add(mkdir(dir, 0o755, bkllb.WithUIDGID(0, 0), stamp))
+			add(mkdir(dir, 0o755, ownerOf(dir), stamp))
 		}
 		add(mkdir(w, 0o755, bkllb.WithUIDGID(uid, gid), stamp))
+	}
+	if wd := s.Runtime.Workdir; wd != "" && wd != "/" {
+		add(mkdir(wd, 0o755, ownerOf(wd), stamp))
 	}
 	for _, cp := range s.Runtime.Copy {
 		src := cp.From
@@ -69,7 +84,7 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 		// Create the destination's folders as root 0755 beforehand: folders
 		// a copy creates itself would take the copy's mode.
 		if dir := path.Dir(cp.To); dir != "/" {
-			add(mkdir(dir, 0o755, bkllb.WithUIDGID(0, 0), stamp))
+			add(mkdir(dir, 0o755, ownerOf(dir), stamp))
 		}
 		created := c.createdTime()
 		info := &bkllb.CopyInfo{
@@ -96,6 +111,16 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 			c.at("runtime.copy"))
 	}
 	return st, c.imageConfig(fa != nil), nil
+}
+
+// underAny reports whether p is one of dirs or lies inside one.
+func underAny(p string, dirs []string) bool {
+	for _, d := range dirs {
+		if p == d || strings.HasPrefix(p, strings.TrimSuffix(d, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // mkdir returns a file action step that creates dir (and its parents).
@@ -136,10 +161,10 @@ func runtimeSummary(s *spec.Spec) string {
 	return strings.Join(parts, ", ")
 }
 
-// numericUser splits "uid:gid" into numbers. kiln writes files owned by the
+// NumericUser splits "uid:gid" into numbers. kiln writes files owned by the
 // runtime user, so the user must be numeric (which Kubernetes runAsNonRoot
 // also needs).
-func numericUser(u spec.User) (int, int, error) {
+func NumericUser(u spec.User) (int, int, error) {
 	us, gs, ok := strings.Cut(string(u), ":")
 	if !ok {
 		gs = us

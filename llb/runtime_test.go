@@ -76,6 +76,38 @@ runtime:
 		},
 		copies: map[string]string{"/app/hello": "/out/hello 0:0"},
 	}, {
+		name: "writable workdir",
+		yaml: "name: hello\nlanguage: go\nruntime:\n  writable: [/app]\n",
+		mkdirs: map[string]string{
+			"/app": "65532:65532 0755",
+		},
+		copies: map[string]string{"/app/hello": "/out/hello 0:0"},
+	}, {
+		name: "child listed before its writable parent",
+		yaml: "name: hello\nlanguage: go\nruntime:\n  writable: [/var/lib/app/x, /var/lib/app]\n",
+		mkdirs: map[string]string{
+			"/app":           "0:0 0755",
+			"/var/lib":       "0:0 0755",
+			"/var/lib/app":   "65532:65532 0755",
+			"/var/lib/app/x": "65532:65532 0755",
+		},
+		copies: map[string]string{"/app/hello": "/out/hello 0:0"},
+	}, {
+		name: "trailing slash and a workdir inside a writable folder",
+		yaml: `name: hello
+language: go
+runtime:
+  workdir: /data/run
+  writable: [/data/]
+  entrypoint: [/app/hello]
+`,
+		mkdirs: map[string]string{
+			"/app":      "0:0 0755",
+			"/data":     "65532:65532 0755",
+			"/data/run": "65532:65532 0755",
+		},
+		copies: map[string]string{"/app/hello": "/out/hello 0:0"},
+	}, {
 		name: "static copies into and beside a writable folder",
 		yaml: `name: site
 language: static

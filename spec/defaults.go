@@ -3,7 +3,9 @@ package spec
 import (
 	"cmp"
 	"maps"
+	"path"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -40,6 +42,13 @@ func (s *Spec) WithDefaults() *Spec {
 	}
 	c.Runtime.User = cmp.Or(c.Runtime.User, DefaultUser)
 	c.Runtime.Workdir = cmp.Or(c.Runtime.Workdir, DefaultWorkdir)
+	// Writable paths are compared with the paths of the image, so they
+	// lose trailing slashes and doubled separators.
+	for i, w := range c.Runtime.Writable {
+		if strings.HasPrefix(w, "/") {
+			c.Runtime.Writable[i] = path.Clean(w)
+		}
+	}
 	if h := c.Runtime.Healthcheck; h != nil {
 		h.Interval = cmp.Or(h.Interval, DefaultHealthcheckInterval)
 		h.Timeout = cmp.Or(h.Timeout, DefaultHealthcheckTimeout)
