@@ -22,6 +22,11 @@ const (
 	CacheGoBuild = "kiln-go-build"
 )
 
+// goFlags are the go command flags of every Go step: paths of the build
+// machine stay out of the binary, and so does VCS state, which the source
+// mount does not carry.
+const goFlags = "-trimpath -buildvcs=false"
+
 // goModDownload fills the shared module cache from the network, then
 // copies what this app needs into its own GOMODCACHE from that cache as a
 // file proxy. The app's modules are thus part of the cached deps layer, and
@@ -114,7 +119,7 @@ func (c *converter) buildRunOpts(plat ocispecs.Platform) []bkllb.RunOption {
 		{"GOMODCACHE", goModCache},
 		{"GOCACHE", goBuildCache},
 		{"GOTOOLCHAIN", "local"},
-		{"GOFLAGS", "-trimpath -buildvcs=false"},
+		{"GOFLAGS", goFlags},
 		{"CGO_ENABLED", "0"},
 		{"GOOS", tp.OS},
 		{"GOARCH", tp.Architecture},
@@ -131,6 +136,14 @@ func (c *converter) buildRunOpts(plat ocispecs.Platform) []bkllb.RunOption {
 	}
 	for _, kv := range s.Build.Env.Sorted() {
 		env = append(env, [2]string{kv.Key, kv.Value})
+	}
+	// A GOFLAGS of the spec's adds to kiln's instead of dropping -trimpath;
+	// the go command lets a later flag win, so it can still turn one off.
+	for i := len(env) - 1; i > 0; i-- {
+		if env[i][0] == "GOFLAGS" {
+			env[i][1] = strings.TrimSpace(goFlags + " " + env[i][1])
+			break
+		}
 	}
 	opts := []bkllb.RunOption{
 		bkllb.User(buildUser()),

@@ -155,6 +155,8 @@ func TestGoTrimpath(t *testing.T) {
 		name, yaml string
 		// builds lists the shell command of every build step.
 		builds []string
+		// flags are more flags GOFLAGS must hold besides -trimpath.
+		flags []string
 	}{{
 		name:   "default build",
 		yaml:   "name: hello\nlanguage: go\n",
@@ -168,6 +170,11 @@ build:
   run: [go generate ./..., go build -o /out/hello ./cmd/hello]
 `,
 		builds: []string{"go generate ./...", "go build -o /out/hello ./cmd/hello"},
+	}, {
+		name:   "a GOFLAGS of the spec adds to kiln's",
+		yaml:   "name: hello\nlanguage: go\nbuild:\n  env: {GOFLAGS: -mod=vendor}\n",
+		builds: []string{"go build -o /out/hello ."},
+		flags:  []string{"-mod=vendor", "-buildvcs=false"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := Convert(input(t, tc.yaml, arm64))
@@ -196,9 +203,16 @@ build:
 						flags = append(flags, v)
 					}
 				}
-				if len(flags) != 1 || !slices.Contains(strings.Fields(flags[0]), "-trimpath") {
-					t.Errorf("step %q: GOFLAGS %q, want one with -trimpath",
-						meta.Args[len(meta.Args)-1], flags)
+				if len(flags) != 1 {
+					t.Errorf("step %q: GOFLAGS set %d times: %q",
+						meta.Args[len(meta.Args)-1], len(flags), flags)
+					continue
+				}
+				for _, f := range append([]string{"-trimpath"}, tc.flags...) {
+					if !slices.Contains(strings.Fields(flags[0]), f) {
+						t.Errorf("step %q: GOFLAGS %q, want it to hold %s",
+							meta.Args[len(meta.Args)-1], flags[0], f)
+					}
 				}
 			}
 		})
