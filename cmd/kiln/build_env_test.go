@@ -32,6 +32,8 @@ func TestBuildGoHello(t *testing.T) {
 		t.Fatalf("kiln lock exited %d:\n%s", code, stderr.String())
 	}
 	stdout.Reset()
+	// A committed context: the image names its source and revision.
+	head := gitCommit(t, dir, "https://example.com/kilnbuild/go-hello.git")
 	dest := filepath.Join(t.TempDir(), "oci")
 	code := run([]string{"build", "--progress", "plain", "-o", "type=oci,tar=false,dest=" + dest,
 		dir}, &stdout, &stderr)
@@ -44,6 +46,13 @@ func TestBuildGoHello(t *testing.T) {
 		t.Errorf("kiln build printed %q, want the image digest %s", got, img.Digest)
 	}
 	cfg := img.Config.Config
+	if got := cfg.Labels["org.opencontainers.image.revision"]; got != head {
+		t.Errorf("revision label = %q, want the commit %s", got, head)
+	}
+	if got := cfg.Labels["org.opencontainers.image.source"]; got !=
+		"https://example.com/kilnbuild/go-hello.git" {
+		t.Errorf("source label = %q, want the origin remote", got)
+	}
 	if cfg.User != "65532:65532" {
 		t.Errorf("config user = %q, want 65532:65532", cfg.User)
 	}

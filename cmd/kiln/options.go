@@ -101,6 +101,11 @@ func (o *buildOptions) plan(getenv func(string) string, cwd string) (*buildPlan,
 		return nil, err
 	}
 	p.specPath = specPath
+	dir := o.dir
+	if dir == "" {
+		dir = "."
+	}
+	addGitInfo(attrs, dir, getenv)
 	if err := addContexts(&p.solve, o.contexts); err != nil {
 		return nil, err
 	}
