@@ -193,7 +193,11 @@ func (d *decoder) fileMode(n ast.Node, path string, m *FileMode) {
 				"YAML versions", text)
 			want = "0" + strings.TrimLeft(strings.TrimPrefix(text, "0o"), "0")
 		}
-		d.fail(r, path, msg, fmt.Sprintf("write the mode as a quoted octal string: %q", want))
+		fix := fmt.Sprintf("write the mode as a quoted octal string: %q", want)
+		if !octalMode.MatchString(want) { // a hex, negative or huge number
+			fix = "write it as a quoted octal string such as \"0755\" or \"0644\""
+		}
+		d.fail(r, path, msg, fix)
 		return
 	}
 	s, ok := n.(*ast.StringNode)

@@ -113,6 +113,15 @@ var badSpecs = []struct {
 	{"unquoted octal file mode", head + "runtime:\n  copy:\n" +
 		"    - {from: /out/x, to: /app/x, mode: 0644}\n",
 		5, 40, "runtime.copy[0].mode", `quote`, 0},
+	{"hex file mode", head + "runtime:\n  copy:\n" +
+		"    - {from: /out/x, to: /app/x, mode: 0x1ff}\n",
+		5, 40, "runtime.copy[0].mode",
+		`write it as a quoted octal string such as "0755" or "0644"`, 0},
+	{"negative file mode", head + "runtime:\n  copy:\n" +
+		"    - {from: /out/x, to: /app/x, mode: -1}\n",
+		5, 40, "runtime.copy[0].mode",
+		`-1 is the decimal number -1, not an octal file mode; write it as a quoted ` +
+			`octal string such as "0755" or "0644"`, 0},
 	{"file mode 0000", head + "runtime:\n  copy:\n" +
 		"    - {from: /out/x, to: /app/x, mode: \"0000\"}\n",
 		5, 40, "runtime.copy[0].mode", "mode 0000 gives no one access", 0},
