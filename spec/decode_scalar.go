@@ -76,7 +76,14 @@ func (d *decoder) int(n ast.Node, path string) (int64, bool) {
 	}
 	fix := "write a whole number, such as 3"
 	if s, ok := n.(*ast.StringNode); ok && isDigits(s.Value) {
-		fix = "remove the quotes: " + s.Value
+		if tk := s.GetToken(); tk != nil && (tk.Type == token.SingleQuoteType ||
+			tk.Type == token.DoubleQuoteType) {
+			fix = "remove the quotes: " + s.Value
+		} else {
+			d.fail(rangeOf(n), path, s.Value+" is too large a number",
+				"write a whole number, such as 3")
+			return 0, false
+		}
 	}
 	d.fail(rangeOf(n), path, "expected a whole number, got "+describe(n), fix)
 	return 0, false

@@ -113,6 +113,11 @@ var badSpecs = []struct {
 	{"unquoted octal file mode", head + "runtime:\n  copy:\n" +
 		"    - {from: /out/x, to: /app/x, mode: 0644}\n",
 		5, 40, "runtime.copy[0].mode", `quote`, 0},
+	{"huge retries", head +
+		"runtime:\n  healthcheck: {exec: [/x], retries: 99999999999999999999999}\n",
+		4, 38, "runtime.healthcheck.retries", "99999999999999999999999 is too large a number", 0},
+	{"quoted retries", head + "runtime:\n  healthcheck: {exec: [/x], retries: \"3\"}\n",
+		4, 38, "runtime.healthcheck.retries", "got a string; remove the quotes: 3", 0},
 	{"hex file mode", head + "runtime:\n  copy:\n" +
 		"    - {from: /out/x, to: /app/x, mode: 0x1ff}\n",
 		5, 40, "runtime.copy[0].mode",
