@@ -1,0 +1,30 @@
+package frontend
+
+import (
+	"maps"
+	"testing"
+)
+
+// TestFilterArgs keeps the user's --build-arg values and drops the ones
+// BuildKit, buildx and kiln set for themselves, so that only the user's
+// reach the spec's check for undeclared arguments.
+func TestFilterArgs(t *testing.T) {
+	in := map[string]string{
+		"VERSION":                 "1.2.3",
+		"TARGETARCH":              "arm64",
+		"BUILDKIT_SYNTAX":         "ghcr.io/kilnbuild/kiln:1",
+		"BUILDKIT_CACHE_MOUNT_NS": "team-a",
+		"SOURCE_DATE_EPOCH":       "1700000000",
+		"KILN_CACHE_NS":           "team-b",
+		"HTTPS_PROXY":             "http://proxy:3128",
+		"no_proxy":                "localhost",
+	}
+	want := map[string]string{"VERSION": "1.2.3", "TARGETARCH": "arm64"}
+	got := filterArgs(in)
+	if !maps.Equal(got, want) {
+		t.Errorf("filterArgs = %v, want %v", got, want)
+	}
+	if len(in) != 8 {
+		t.Errorf("filterArgs changed its input: %v", in)
+	}
+}
