@@ -172,6 +172,11 @@ func (d *decoder) port(n ast.Node, path string, p *Port) {
 		return
 	}
 	if m == nil {
+		if lower := strings.ToLower(text); lower != text && portText.MatchString(lower) {
+			d.fail(r, path, fmt.Sprintf("the protocol in %q is not lowercase", text),
+				fmt.Sprintf("write it in lowercase: %q", lower))
+			return
+		}
 		d.fail(r, path, "expected a port, got "+describe(n),
 			"write a number such as 8080 or a string such as \"8080/tcp\"")
 		return
@@ -270,6 +275,11 @@ func listHint(path string, t reflect.Type, n ast.Node) (string, string) {
 			"write the exec form, a list: " + asList(s.Value)
 	case isString && t.Elem().Kind() == reflect.String:
 		return msg, fmt.Sprintf("write it as a list: [%s]", s.Value)
+	case t.Elem() == reflect.TypeFor[Port]():
+		if sc, ok := n.(ast.ScalarNode); ok {
+			return msg, fmt.Sprintf("write it as a list: [%v]", sc.GetToken().Value)
+		}
+		return msg, "write it as a list, such as [8080]"
 	case t.Elem().Kind() == reflect.Struct:
 		return msg, "write a list of mappings, one \"- key: value\" item each"
 	}

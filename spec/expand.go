@@ -52,6 +52,9 @@ func (s *Spec) Expand(args map[string]string) (*Spec, error) {
 		msg := fmt.Sprintf("build arg %s is not declared", name)
 		fix := fmt.Sprintf("declare it under args (args: {%s: \"\"}), or stop passing "+
 			"--build-arg %s", name, name)
+		if c := s.closestArg(name); c != "" {
+			fix = fmt.Sprintf("did you mean --build-arg %s? Otherwise %s", c, fix)
+		}
 		errs = append(errs, newError(s.file, s.keys["args"], "args", msg, fix))
 	}
 
@@ -228,9 +231,25 @@ func badRef(offset int, ref string) varProblem {
 	return p
 }
 
+// closestArg returns the declared or standard build arg whose name is
+// closest to name, ignoring case, or "" when none is close.
+func (s *Spec) closestArg(name string) string {
+	if name == "" {
+		return ""
+	}
+	byLower := map[string]string{}
+	for _, n := range append(slices.Sorted(maps.Keys(s.Args)), standardArgs...) {
+		byLower[strings.ToLower(n)] = n
+	}
+	return byLower[Closest(name, slices.Sorted(maps.Keys(byLower)))]
+}
+
 // refError places a reference problem found in f at its exact column when
 // the value is a single line, and at the value otherwise.
 func (s *Spec) refError(f field, p varProblem) *Error {
+	if c := s.closestArg(p.name); c != "" && !isStandardArg(p.name) {
+		p.fix = fmt.Sprintf("did you mean ${%s}? Otherwise %s", c, p.fix)
+	}
 	e := s.ErrorAt(f.path, p.msg, p.fix)
 	if col := s.inner[f.path]; col > 0 && !strings.Contains(f.value, "\n") {
 		e.Column = col + utf8.RuneCountInString(f.value[:p.offset])

@@ -99,6 +99,10 @@ func TestExpandRejects(t *testing.T) {
 		{"undeclared build arg without args", "name: app\nlanguage: go\n",
 			map[string]string{"COLOR": "blue"}, 0, 0,
 			"kiln.yaml: args: build arg COLOR is not declared"},
+		{"misspelt build arg", "name: app\nlanguage: go\nargs: {VERSION: \"1\"}\n",
+			map[string]string{"VERSOIN": "1.2"}, 3, 1,
+			"build arg VERSOIN is not declared; did you mean --build-arg VERSION? " +
+				"Otherwise declare it"},
 		{"standard arg not passed", "name: app\nlanguage: go\nruntime:\n  workdir: /$TARGETOS\n",
 			nil, 4, 13, "standard build arg TARGETOS has no value"},
 		{"expanded value is invalid", "name: app\nlanguage: go\nargs: {DIR: app}\n" +

@@ -113,6 +113,17 @@ var badSpecs = []struct {
 	{"unquoted octal file mode", head + "runtime:\n  copy:\n" +
 		"    - {from: /out/x, to: /app/x, mode: 0644}\n",
 		5, 40, "runtime.copy[0].mode", `quote`, 0},
+	{"misspelt reference", "name: app\nlanguage: go\nargs: {VERSION: \"1\"}\n" +
+		"runtime:\n  env: {V: \"${VERSON}\"}\n", 5, 13, "runtime.env.V",
+		"${VERSON} is not a declared build arg; did you mean ${VERSION}? Otherwise declare", 0},
+	{"port as a scalar", head + "runtime:\n  ports: 8080\n", 4, 10, "runtime.ports",
+		"expected a list, got the number 8080; write it as a list: [8080]", 0},
+	{"uppercase protocol", head + "runtime:\n  ports: [\"8080/TCP\"]\n", 4, 11,
+		"runtime.ports[0]", `the protocol in "8080/TCP" is not lowercase; write it in ` +
+			`lowercase: "8080/tcp"`, 0},
+	{"copy from a relative output path", head +
+		"runtime:\n  copy: [{from: out/hello, to: /app/hello}]\n", 4, 17,
+		"runtime.copy[0].from", `use an absolute path, such as "/out/hello"`, 0},
 	{"huge retries", head +
 		"runtime:\n  healthcheck: {exec: [/x], retries: 99999999999999999999999}\n",
 		4, 38, "runtime.healthcheck.retries", "99999999999999999999999 is too large a number", 0},

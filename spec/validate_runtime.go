@@ -142,9 +142,13 @@ func (v *validator) copies(copies []Copy) {
 // fromOutput checks that from is an absolute path under the build output.
 func (v *validator) fromOutput(at, from, output string) {
 	if !strings.HasPrefix(from, "/") {
+		// out/hello most likely means /out/hello, not /out/out/hello.
+		abs, out := path.Join("/", from), path.Clean(output)
+		if !strings.HasPrefix(abs, out+"/") {
+			abs = path.Join(output, from)
+		}
 		v.add(at, fmt.Sprintf("%q is a relative path, but from is a path in the build "+
-			"output", from), fmt.Sprintf("use an absolute path, such as %q",
-			path.Join(output, from)))
+			"output", from), fmt.Sprintf("use an absolute path, such as %q", abs))
 		return
 	}
 	if !v.literal(output) {

@@ -39,7 +39,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
@@ -53,7 +53,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	printError(stderr, err)
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintln(stderr, "Run 'kiln --help' for usage.")
+		path := "kiln"
+		if cmd != nil {
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", path)
 		return 2
 	}
 	return 1
@@ -72,6 +76,11 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
+				cmd.SuggestionsMinimumDistance = 2
+				if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+					return usageErrorf("unknown command %q for kiln; did you mean %q?",
+						args[0], sug[0])
+				}
 				return usageErrorf("unknown command %q for kiln", args[0])
 			}
 			return nil

@@ -41,6 +41,9 @@ func TestCommandLineErrors(t *testing.T) {
 	}{
 		{"unknown flag", []string{"build", "--bogus", dir}, 2, "unknown flag: --bogus"},
 		{"unknown command", []string{"frob"}, 2, `unknown command "frob"`},
+		{"misspelt command", []string{"biuld"}, 2, `did you mean "build"?`},
+		{"usage hint names the command", []string{"build", "--platfrom", "x", dir}, 2,
+			"Run 'kiln build --help' for usage."},
 		{"two folders", []string{"build", dir, dir}, 2, "takes one folder"},
 		{"build-arg without name", []string{"build", "--build-arg", "=1", dir}, 2,
 			`"" is not a valid argument name`},
