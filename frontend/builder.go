@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strconv"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -119,12 +121,15 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 	if err != nil {
 		return nil, fmt.Errorf("marshalling the build graph: %w", err)
 	}
+	// Evaluate now, so that a failure is explained here; the runtime image
+	// is read at once anyway, to verify it.
 	res, err := b.c.Solve(ctx, client.SolveRequest{
 		Definition:   def.ToPB(),
 		CacheImports: b.bc.CacheImports,
+		Evaluate:     true,
 	})
 	if err != nil {
-		return nil, err
+		return nil, b.explain(ctx, err, conv, expanded, s)
 	}
 	ref, err := res.SingleRef()
 	if err != nil {
@@ -169,6 +174,73 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 	}
 	return &dockerui.BuildResult{Reference: ref, Image: &img, BaseImage: &base,
 		Epoch: epoch}, nil
+}
+
+// explain adds what kiln knows to a failed solve of the runtime image or
+// the build stage. When kiln's default build command failed, it says which
+// command that was and how to replace it; when the build succeeded but did
+// not write a file that runtime.copy takes, the error points at the copy.
+// written is the spec as written (expanded), s the one with its preset.
+func (b *builder) explain(ctx context.Context, err error, conv *llb.Result,
+	written, s *spec.Spec) error {
+	if t := b.bc.Target; t != "" && t != llb.StageRuntime && t != llb.StageBuild {
+		return err
+	}
+	build, terr := conv.Target(llb.StageBuild)
+	if terr != nil {
+		return err // a language without a build stage
+	}
+	def, merr := build.Marshal(ctx, bkllb.Platform(b.target))
+	if merr != nil {
+		return err
+	}
+	example := fmt.Sprintf("[go build -o %s ./cmd/%s]", path.Join(s.Build.Output, s.Name),
+		s.Name)
+	res, berr := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	if berr != nil {
+		defaults := llb.DefaultRun(s)
+		if len(s.Build.Run) > 0 || len(defaults) == 0 {
+			return err
+		}
+		// The error keeps BuildKit's own form, which carries the step and
+		// its log; the hint goes beside it as a warning at language.
+		opts := client.WarnOpts{}
+		if r := pbRange(s.ErrorAt("language", "", "").Range()); r != nil {
+			opts.Range = []*pb.Range{r}
+		}
+		b.src.Warn(ctx, fmt.Sprintf("kiln ran its default build command %q in the source "+
+			"folder (source: %s); if the main package is elsewhere, set build.run, such as %s",
+			defaults[0], s.Source, example), opts)
+		return err
+	}
+	if b.bc.Target == llb.StageBuild {
+		return err
+	}
+	ref, rerr := res.SingleRef()
+	if rerr != nil || ref == nil {
+		return err
+	}
+	var errs spec.Errors
+	for i, cp := range s.Runtime.Copy {
+		if _, serr := ref.StatFile(ctx, client.StatRequest{Path: cp.From}); serr == nil {
+			continue
+		}
+		at := fmt.Sprintf("runtime.copy[%d].from", i)
+		msg := fmt.Sprintf("the build step did not write %s", cp.From)
+		fix := "have build.run write it there, or copy the file the build writes"
+		if len(written.Runtime.Copy) == 0 { // the preset's copy, from the language
+			at = "language"
+			msg = fmt.Sprintf("the %s preset copies %s to %s, but the build step did not "+
+				"write %s", s.Language, cp.From, cp.To, cp.From)
+			fix = fmt.Sprintf("build the app into %s, such as build.run: %s, or set "+
+				"runtime.copy to the files your build writes", cp.From, example)
+		}
+		errs = append(errs, s.ErrorAt(at, msg, fix))
+	}
+	if len(errs) == 0 {
+		return err
+	}
+	return withSource(errs, b.src.SourceMap)
 }
 
 // fixFor says how to fix an image resolution error.

@@ -168,3 +168,62 @@ func TestCallSubrequests(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildMistakesExplained builds an app whose main package is in
+// cmd/pinger: kiln's default go build fails, and the error says which
+// command kiln ran and how to set build.run; with a build.run that writes
+// another file than the preset copies, the error points at language and
+// names the file the build must write.
+func TestBuildMistakesExplained(t *testing.T) {
+	e := kilntest.Setup(t)
+	app := t.TempDir()
+	files := map[string]string{
+		"go.mod":             "module example.com/pinger\n\ngo 1.26\n",
+		"cmd/pinger/main.go": "package main\n\nfunc main() { println(\"pong\") }\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(app, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name, spec string
+		want       []string
+	}{
+		{"default build finds no main package", "name: pinger\nlanguage: go\n",
+			[]string{`kiln ran its default build command ` +
+				`"go build -o /out/pinger ."`, "set build.run, such as " +
+				"[go build -o /out/pinger ./cmd/pinger]"}},
+		{"build writes another file", "name: pinger\nlanguage: go\n" +
+			"build:\n  run: [go build -o /out/server ./cmd/pinger]\n",
+			[]string{"kiln.yaml:2:11: language: the go preset copies /out/pinger to " +
+				"/app/pinger, but the build step did not write /out/pinger",
+				"set runtime.copy"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := os.WriteFile(filepath.Join(app, "kiln.yaml"), []byte(tc.spec), 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := e.Locked(t, app)
+			res, err := e.TryBuild(t, kilntest.BuildOpt{
+				Func:          frontend.Build,
+				FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+				LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+				NoExport:      true,
+			})
+			if err == nil {
+				t.Fatal("the build succeeded")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error()+res.Progress, want) {
+					t.Errorf("error and progress lack %q:\n%v\n%s", want, err, res.Progress)
+				}
+			}
+		})
+	}
+}

@@ -90,7 +90,7 @@ func TestLockMissingEntry(t *testing.T) {
 		spec string
 		want []string
 	}{
-		{"enforce", string(enforced), []string{"kiln.yaml:7:3", "base-unpinned",
+		{"enforce", string(enforced), []string{"kiln.yaml:5:11", "base-unpinned",
 			"gcr.io/distroless/static-debian13:nonroot", "kiln.lock does not record it",
 			"run 'kiln lock'"}},
 		{"warn", string(enforced) + "policy: {mode: warn}\n", []string{"kiln.yaml:",

@@ -7,6 +7,8 @@ import (
 
 	bkllb "github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/kilnbuild/kiln/spec"
 )
 
 // Paths and cache ids of the Go preset. The shared module cache and the
@@ -73,7 +75,7 @@ func (c *converter) goStages() (*Result, error) {
 	runs := s.Build.Run
 	runPath := "build.run"
 	if len(runs) == 0 {
-		runs = []string{"go build -o " + path.Join(s.Build.Output, s.Name) + " ."}
+		runs = DefaultRun(s)
 		runPath = ""
 	}
 	st = step{stage: StageBuild, total: len(runs)}
@@ -89,6 +91,8 @@ func (c *converter) goStages() (*Result, error) {
 		)
 		if runPath != "" {
 			opts = append(opts, c.at(runPath+"["+strconv.Itoa(i)+"]"))
+		} else {
+			opts = append(opts, c.at("language")) // the preset's command
 		}
 		build = build.Run(opts...).Root()
 	}
@@ -106,6 +110,16 @@ func (c *converter) goStages() (*Result, error) {
 		},
 		Image: img,
 	}, nil
+}
+
+// DefaultRun returns the build commands a preset runs when build.run is
+// empty: for Go, the main package in the source folder built into
+// build.output under the app's name. s has its defaults.
+func DefaultRun(s *spec.Spec) []string {
+	if s.Language != spec.Go {
+		return nil
+	}
+	return []string{"go build -o " + path.Join(s.Build.Output, s.Name) + " ."}
 }
 
 // buildRunOpts are the options shared by the dependency and build steps:

@@ -142,7 +142,8 @@ func StandardArgs(build, target ocispecs.Platform) map[string]string {
 
 // ImageRef is a base image a build pulls, with the spec key that chose it.
 type ImageRef struct {
-	// Key is the spec key path: "toolchain" or "runtime.base".
+	// Key is the spec key path that chose the image: "toolchain" or
+	// "runtime.base", or "language" when the preset picked it.
 	Key string
 	// Ref is the image reference, such as docker.io/library/golang:1.26-trixie.
 	Ref string
@@ -165,9 +166,17 @@ func PreparedImages(s *spec.Spec) ([]ImageRef, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An image the preset picks is keyed to language, the key that chose it.
+	keyOf := func(key, value string) string {
+		if value == "" {
+			return "language"
+		}
+		return key
+	}
 	var refs []ImageRef
 	if ref := ToolchainRef(s, preset); ref != "" {
-		refs = append(refs, ImageRef{Key: "toolchain", Ref: ref})
+		refs = append(refs, ImageRef{Key: keyOf("toolchain", s.Toolchain), Ref: ref})
 	}
-	return append(refs, ImageRef{Key: "runtime.base", Ref: RuntimeBase(s, preset)}), nil
+	return append(refs, ImageRef{Key: keyOf("runtime.base", s.Runtime.Base),
+		Ref: RuntimeBase(s, preset)}), nil
 }

@@ -227,9 +227,14 @@ runtime:
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A base the preset picks is keyed to language, which chose it.
+			key := "language"
+			if parsed.Runtime.Base != "" {
+				key = "runtime.base"
+			}
 			last := refs[len(refs)-1]
-			if last.Key != "runtime.base" || last.Ref != tc.want {
-				t.Errorf("Images runtime base = %+v, want runtime.base %q", last, tc.want)
+			if last.Key != key || last.Ref != tc.want {
+				t.Errorf("Images runtime base = %+v, want %s %q", last, key, tc.want)
 			}
 		})
 	}

@@ -120,7 +120,11 @@ func (e *Env) TryBuild(t testing.TB, opt BuildOpt) (*Result, error) {
 		if err != nil {
 			return err
 		}
-		_, err = d.UpdateFrom(context.WithoutCancel(ctx), ch)
+		warnings, err := d.UpdateFrom(context.WithoutCancel(ctx), ch)
+		// Warnings last, as buildx and kiln build print them.
+		for _, w := range warnings {
+			fmt.Fprintf(&progress, "WARNING: %s\n", w.Short)
+		}
 		return err
 	})
 	eg.Go(func() error {
