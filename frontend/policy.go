@@ -166,7 +166,7 @@ func enforce(ctx context.Context, src *dockerui.Source, s *spec.Spec, platform s
 		return allowed, nil
 	}
 	if s.Policy.Mode == spec.Warn {
-		for _, v := range counted {
+		for _, v := range policy.AsWarnings(counted) {
 			opts := client.WarnOpts{URL: v.Rule.HelpURI(),
 				Detail: [][]byte{[]byte(v.Rule.Why)}}
 			if r := pbRange(v.Range); r != nil {

@@ -111,3 +111,13 @@ func AllowedLabel(allowed []Violation) string {
 	}
 	return string(b)
 }
+
+// AsWarnings returns vs as policy.mode warn reports them: each a warning,
+// whatever its rule's severity, since none of them fails the build.
+func AsWarnings(vs []Violation) []Violation {
+	out := slices.Clone(vs)
+	for i := range out {
+		out[i].Rule.Severity = SeverityWarning
+	}
+	return out
+}

@@ -84,10 +84,21 @@ func runLint(specPath, lockPath string, f report.Format, stdout, stderr io.Write
 	if len(errs) > 0 {
 		return invalid(stderr, specPath, errs)
 	}
+	// policy.mode warn: reported as warnings, and kiln lint passes, as the
+	// build would.
+	warn := s.Policy.Mode == spec.Warn
+	if warn {
+		counted = policy.AsWarnings(counted)
+	}
 	r := report.Report{File: filepath.ToSlash(filepath.Clean(specPath)), Counted: counted,
 		Allowed: allowed, Version: kilnVersionString()}
 	if err := report.Write(stdout, f, r); err != nil {
 		return err
+	}
+	if len(counted) > 0 && warn {
+		fmt.Fprintf(stderr, "kiln: %s: %s, reported as warnings (policy.mode: warn)\n",
+			specPath, plural(len(counted), "violation"))
+		return nil
 	}
 	if len(counted) > 0 {
 		return fmt.Errorf("%s: %s of the hardening policy; 'kiln explain RULE' says "+

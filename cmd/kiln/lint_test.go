@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -160,6 +161,44 @@ func TestLintWithoutTheLock(t *testing.T) {
 	code, _, stderr := runKiln(t, "lint", dir)
 	if code != 2 || !strings.Contains(stderr, "kiln.lock") {
 		t.Errorf("exit %d, stderr:\n%s\nwant 2 and a message about kiln.lock", code, stderr)
+	}
+}
+
+// TestLintWarnMode lints a spec with policy.mode warn: every violation is
+// reported as a warning, whatever its rule's severity, and kiln lint
+// passes, as the build does; the SARIF results are warnings too.
+func TestLintWarnMode(t *testing.T) {
+	dir := t.TempDir()
+	spec := "name: app\nlanguage: go\nruntime:\n  user: 0\npolicy:\n  mode: warn\n"
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runKiln(t, "lint", dir)
+	if code != 0 || !strings.Contains(stdout, "kiln.yaml:4:9: warning[runtime-user-root]") ||
+		strings.Contains(stdout, "error[") || !strings.Contains(stderr, "policy.mode: warn") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant 0 and only warnings", code,
+			stdout, stderr)
+	}
+	code, stdout, _ = runKiln(t, "lint", "--format", "sarif", dir)
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID string `json:"ruleId"`
+				Level  string `json:"level"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &log); err != nil || len(log.Runs) != 1 {
+		t.Fatalf("SARIF in warn mode: exit %d, %v:\n%s", code, err, stdout)
+	}
+	results := log.Runs[0].Results
+	if code != 0 || len(results) == 0 {
+		t.Errorf("SARIF in warn mode: exit %d, %d results", code, len(results))
+	}
+	for _, r := range results {
+		if r.Level != "warning" {
+			t.Errorf("SARIF result %s has level %q, want warning", r.RuleID, r.Level)
+		}
 	}
 }
 
