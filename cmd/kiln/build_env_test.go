@@ -165,3 +165,35 @@ func TestLockCheck(t *testing.T) {
 
 // regexpDigest matches a sha256 digest.
 var regexpDigest = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
+
+// TestLockUnknownImage asks the test registry for images it does not have:
+// kiln lock fails and says so at the key that chose each image, with the
+// fix, and writes no kiln.lock.
+func TestLockUnknownImage(t *testing.T) {
+	e := setupEnv(t)
+	dir := t.TempDir()
+	spec := "name: app\nlanguage: go\ntoolchain: \"1.20\"\nruntime:\n" +
+		"  base: gcr.io/distroless/nope-debian13:nonroot\n"
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"lock", "--mirror", "docker.io=" + e.Registry,
+		"--mirror", "gcr.io=" + e.Registry, dir}, &stdout, &stderr)
+	if code != 1 {
+		t.Errorf("kiln lock exited %d, want 1:\n%s", code, stderr.String())
+	}
+	for _, want := range []string{
+		"kiln.yaml:3:12: toolchain: the registry has no image " +
+			"docker.io/library/golang:1.20-trixie; use a toolchain version",
+		"kiln.yaml:5:9: runtime.base: the registry has no image " +
+			"gcr.io/distroless/nope-debian13:nonroot; name an image that exists",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kiln.lock")); err == nil {
+		t.Error("kiln lock wrote kiln.lock although it could not resolve the images")
+	}
+}

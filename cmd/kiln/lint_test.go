@@ -62,7 +62,7 @@ func lockedCopy(t *testing.T, example string) string {
 	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	images, err := specImages(filepath.Join(dir, "kiln.yaml"))
+	_, images, err := specImages(filepath.Join(dir, "kiln.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/spf13/cobra"
 
 	"github.com/kilnbuild/kiln/llb"
@@ -39,7 +42,7 @@ func newLockCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			specPath, lockPath := lockPaths(args, file)
-			images, err := specImages(specPath)
+			s, images, err := specImages(specPath)
 			if err != nil {
 				return err
 			}
@@ -48,9 +51,22 @@ func newLockCmd(stdout, stderr io.Writer) *cobra.Command {
 				refs = append(refs, img.Ref)
 			}
 			r := &lock.Resolver{Mirrors: m}
-			fresh, err := r.Lock(cmd.Context(), refs)
-			if err != nil {
-				return err
+			fresh := &lock.File{Version: lock.Version, Images: map[string]lock.Image{}}
+			var errs spec.Errors
+			for _, img := range images {
+				key, err := lock.Key(img.Ref)
+				if err != nil {
+					return err
+				}
+				li, err := r.Resolve(cmd.Context(), key)
+				if err != nil {
+					errs = append(errs, resolveError(s, img, err))
+					continue
+				}
+				fresh.Images[key] = li
+			}
+			if len(errs) > 0 {
+				return errs
 			}
 			want := fresh.Marshal()
 			if check {
@@ -120,14 +136,40 @@ func parseMirrors(pairs []string) (map[string]string, error) {
 }
 
 // specImages parses the spec and lists the images a build of it pulls.
-func specImages(path string) ([]llb.ImageRef, error) {
+func specImages(path string) (*spec.Spec, []llb.ImageRef, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the spec: %w", err)
+		return nil, nil, fmt.Errorf("reading the spec: %w", err)
 	}
 	s, err := spec.Parse(filepath.Base(path), data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return llb.Images(s, platforms.DefaultSpec())
+	images, err := llb.Images(s, platforms.DefaultSpec())
+	return s, images, err
+}
+
+// resolveError places a failure to resolve img at the spec key that chose
+// the image, with the registry's answer in plain words.
+func resolveError(s *spec.Spec, img llb.ImageRef, err error) *spec.Error {
+	msg := fmt.Sprintf("cannot resolve %s: %v", img.Ref, err)
+	fix := "check that the registry is reachable and that you are logged in to it " +
+		"(docker login), or ask a mirror with --mirror REGISTRY=MIRROR"
+	var terr *transport.Error
+	if errors.As(err, &terr) && (terr.StatusCode == http.StatusNotFound ||
+		slices.ContainsFunc(terr.Errors, func(d transport.Diagnostic) bool {
+			return d.Code == transport.ManifestUnknownErrorCode ||
+				d.Code == transport.NameUnknownErrorCode
+		})) {
+		msg = fmt.Sprintf("the registry has no image %s", img.Ref)
+		switch img.Key {
+		case "toolchain":
+			fix = "use a toolchain version the image has a tag for, such as \"1.26\""
+		case "runtime.base":
+			fix = "name an image that exists, or a distroless short name: static, base or cc"
+		default:
+			fix = "the preset's image is missing from the registry; check --mirror"
+		}
+	}
+	return s.ErrorAt(img.Key, msg, fix)
 }
