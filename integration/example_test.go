@@ -209,13 +209,7 @@ func TestBuildMistakesExplained(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := e.Locked(t, app)
-			res, err := e.TryBuild(t, kilntest.BuildOpt{
-				Func:          frontend.Build,
-				FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
-				LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
-				NoExport:      true,
-			})
+			res, err := tryKiln(t, e, e.Locked(t, app), "")
 			if err == nil {
 				t.Fatal("the build succeeded")
 			}

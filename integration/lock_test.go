@@ -98,15 +98,7 @@ func TestLockMissingEntry(t *testing.T) {
 			"run 'kiln lock'"}},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			if err := os.WriteFile(specPath, []byte(tc.spec), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err = e.TryBuild(t, kilntest.BuildOpt{
-				Func:          frontend.Build,
-				FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
-				LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
-				NoExport:      true,
-			})
+			_, err := tryKiln(t, e, dir, tc.spec)
 			if err == nil {
 				t.Fatal("a build with an incomplete kiln.lock succeeded")
 			}

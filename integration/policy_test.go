@@ -87,12 +87,7 @@ func ruleIDs(out string) []string {
 func TestPolicyEnforce(t *testing.T) {
 	e := kilntest.Setup(t)
 	dir := leakyApp(t, e, "enforce")
-	_, err := e.TryBuild(t, kilntest.BuildOpt{
-		Func:          frontend.Build,
-		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
-		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
-		NoExport:      true,
-	})
+	_, err := tryKiln(t, e, dir, "")
 	if err == nil {
 		t.Fatal("the leaky app built in enforce mode")
 	}
@@ -115,15 +110,7 @@ func TestPolicyEnforceSpecFirst(t *testing.T) {
 	dir := kilntest.CopyDir(t, filepath.Join(e.Root, "integration", "testdata", "hello"))
 	bad := "# syntax=ghcr.io/kilnbuild/kiln:1\nname: hello\nlanguage: go\n" +
 		"runtime:\n  user: 0\n"
-	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(bad), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.TryBuild(t, kilntest.BuildOpt{
-		Func:          frontend.Build,
-		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
-		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
-		NoExport:      true,
-	})
+	res, err := tryKiln(t, e, dir, bad)
 	if err == nil {
 		t.Fatal("an unlocked spec with a root user built in enforce mode")
 	}
@@ -270,15 +257,7 @@ func TestWritableInTheBase(t *testing.T) {
 	dir := helloDir(t, e)
 	bad := "# syntax=ghcr.io/kilnbuild/kiln:1\nname: hello\nlanguage: go\n" +
 		"runtime:\n  writable: [/tmp, /usr/share]\n"
-	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(bad), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := e.TryBuild(t, kilntest.BuildOpt{
-		Func:          frontend.Build,
-		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
-		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
-		NoExport:      true,
-	})
+	_, err := tryKiln(t, e, dir, bad)
 	if err == nil {
 		t.Fatal("a build with a root-owned writable folder from the base succeeded")
 	}
@@ -291,4 +270,21 @@ func TestWritableInTheBase(t *testing.T) {
 	if strings.Contains(err.Error(), "/tmp") {
 		t.Errorf("the base's sticky /tmp was reported:\n%v", err)
 	}
+}
+
+// tryKiln writes spec (when not empty) as dir/kiln.yaml and builds dir with
+// kiln's frontend in-process, without exporting, for tests of failures.
+func tryKiln(t *testing.T, e *kilntest.Env, dir, spec string) (*kilntest.Result, error) {
+	t.Helper()
+	if spec != "" {
+		if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"), []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e.TryBuild(t, kilntest.BuildOpt{
+		Func:          frontend.Build,
+		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+		NoExport:      true,
+	})
 }
