@@ -71,9 +71,11 @@ func (c *converter) cache(target string) bkllb.RunOption {
 		if m.Target != target {
 			continue
 		}
+		// Seeds of the same owner are one vertex, so the name tells the
+		// owner, not the cache.
 		seed := bkllb.Scratch().File(
 			bkllb.Mkdir("/cache", 0o755, bkllb.WithUIDGID(m.UID, m.UID)),
-			bkllb.WithCustomName("[internal] cache folder "+m.ID),
+			bkllb.WithCustomNamef("[internal] empty cache folder owned by %d:%d", m.UID, m.UID),
 		)
 		return bkllb.AddMount(m.Target, seed, bkllb.SourcePath("/cache"),
 			bkllb.AsPersistentCacheDir(m.ID, m.Sharing))
