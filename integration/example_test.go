@@ -167,6 +167,24 @@ func TestCallSubrequests(t *testing.T) {
 			}
 		}
 	}
+
+	// Without KILN_CACHE_NS, BuildKit's BUILDKIT_CACHE_MOUNT_NS names the
+	// namespace; with both, KILN_CACHE_NS wins.
+	for args, want := range map[string]string{
+		"BUILDKIT_CACHE_MOUNT_NS=team-b":                      `"ID": "team-b/kiln-go-build"`,
+		"BUILDKIT_CACHE_MOUNT_NS=team-b,KILN_CACHE_NS=team-c": `"ID": "team-c/kiln-go-build"`,
+	} {
+		cmdArgs := []string{"buildx", "--builder", e.Builder, "build",
+			"--call=outline,format=json"}
+		for _, a := range strings.Split(args, ",") {
+			cmdArgs = append(cmdArgs, "--build-arg", a)
+		}
+		cmdArgs = append(cmdArgs, "-f", filepath.Join(dir, "kiln.yaml"), dir)
+		out, err := e.Command(ctx, "docker", cmdArgs...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("--build-arg %s: %v; the outline lacks %s:\n%s", args, err, want, out)
+		}
+	}
 }
 
 // TestBuildMistakesExplained builds an app whose main package is in
