@@ -163,6 +163,48 @@ func TestLockCheck(t *testing.T) {
 	}
 }
 
+// TestLockSharedBySpecs locks two specs of one folder into its kiln.lock:
+// the second keeps the first one's entries, and --check of each passes.
+func TestLockSharedBySpecs(t *testing.T) {
+	e := setupEnv(t)
+	dir := t.TempDir()
+	specs := map[string]string{
+		"api.yaml":    "name: api\nlanguage: go\n",
+		"worker.yaml": "name: worker\nlanguage: go\nruntime:\n  base: cc\n",
+	}
+	for name, body := range specs {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lockRun := func(args ...string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"lock", "--mirror", "docker.io=" + e.Registry,
+			"--mirror", "gcr.io=" + e.Registry}, args...), &stdout, &stderr)
+		return code, stderr.String()
+	}
+	for _, name := range []string{"api.yaml", "worker.yaml"} {
+		if code, msg := lockRun("-f", filepath.Join(dir, name)); code != 0 {
+			t.Fatalf("kiln lock -f %s exited %d:\n%s", name, code, msg)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "kiln.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"docker.io/library/golang:1.26-trixie",
+		"gcr.io/distroless/static-debian13:nonroot", "gcr.io/distroless/cc-debian13:nonroot"} {
+		if !strings.Contains(string(data), `"`+ref+`"`) {
+			t.Errorf("kiln.lock lacks %s:\n%s", ref, data)
+		}
+	}
+	for _, name := range []string{"api.yaml", "worker.yaml"} {
+		if code, msg := lockRun("--check", "-f", filepath.Join(dir, name)); code != 0 {
+			t.Errorf("kiln lock --check -f %s exited %d:\n%s", name, code, msg)
+		}
+	}
+}
+
 // regexpDigest matches a sha256 digest.
 var regexpDigest = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
 

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kilnbuild/kiln/llb"
-	"github.com/kilnbuild/kiln/lock"
 	"github.com/kilnbuild/kiln/policy"
 	"github.com/kilnbuild/kiln/policy/report"
 	"github.com/kilnbuild/kiln/spec"
@@ -133,16 +132,12 @@ func invalid(stderr io.Writer, path string, err error) error {
 // lockedRefs returns whether kiln.lock at path pins a reference; without
 // a lock file only digests in the reference count.
 func lockedRefs(path string) (func(string) bool, error) {
-	data, err := os.ReadFile(path)
+	lf, err := readLockFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
-	}
-	lf, err := lock.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return lf.Has, nil
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -68,23 +68,33 @@ func newLockCmd(stdout, stderr io.Writer) *cobra.Command {
 			if len(errs) > 0 {
 				return errs
 			}
-			want := fresh.Marshal()
+			// kiln.lock is shared by the specs of its folder: entries of
+			// images this spec does not use are kept.
+			existing, err := readLockFile(lockPath)
 			if check {
-				have, err := os.ReadFile(lockPath)
-				if errors.Is(err, fs.ErrNotExist) {
+				switch {
+				case errors.Is(err, fs.ErrNotExist):
 					return fmt.Errorf("%s does not exist; run 'kiln lock' to write it", lockPath)
-				}
-				if err != nil {
+				case err != nil:
 					return err
 				}
-				if !bytes.Equal(have, want) {
-					return fmt.Errorf("%s is stale: the registry now gives other digests or "+
-						"the spec names other images; run 'kiln lock' to update it", lockPath)
+				for key, img := range fresh.Images {
+					if have, ok := existing.Images[key]; !ok || have.Digest != img.Digest ||
+						!maps.Equal(have.Platforms, img.Platforms) {
+						return fmt.Errorf("%s is stale: the registry now gives other digests "+
+							"for %s, or the spec names an image it does not have; run "+
+							"'kiln lock' to update it", lockPath, key)
+					}
 				}
 				fmt.Fprintf(stderr, "%s is up to date\n", lockPath)
 				return nil
 			}
-			if err := os.WriteFile(lockPath, want, 0o644); err != nil {
+			merged := fresh
+			if err == nil {
+				merged = existing
+				maps.Copy(merged.Images, fresh.Images)
+			}
+			if err := os.WriteFile(lockPath, merged.Marshal(), 0o644); err != nil {
 				return err
 			}
 			for _, ref := range refs {
@@ -99,6 +109,22 @@ func newLockCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringArrayVar(&mirrors, "mirror", nil,
 		"ask MIRROR instead of REGISTRY, as REGISTRY=MIRROR (e.g. docker.io=127.0.0.1:5000)")
 	return cmd
+}
+
+// readLockFile reads and parses the lock file at path.
+func readLockFile(path string) (*lock.File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := lock.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if f.Images == nil {
+		f.Images = map[string]lock.Image{}
+	}
+	return f, nil
 }
 
 // maxOneDir accepts at most one positional DIR.
