@@ -11,7 +11,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Parse decodes a kiln.yaml file strictly and validates it. filename is
@@ -137,20 +139,49 @@ func syntaxError(file string, err error) *Error {
 }
 
 // checkTabs reports every line indented with a tab, which YAML forbids.
+// Inside a block scalar (| or >) a tab after the block's indentation is
+// text, such as the body of a heredoc in build.run.
 func checkTabs(file string, data []byte) Errors {
 	var errs Errors
+	blocks := blockIndents(string(data))
 	for i, line := range strings.Split(string(data), "\n") {
 		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
 		if indent == line {
 			continue // a blank line: its whitespace does not indent anything
 		}
-		if col := strings.IndexByte(indent, '\t'); col >= 0 {
+		col := strings.IndexByte(indent, '\t')
+		if n, ok := blocks[i+1]; ok && col >= n {
+			continue
+		}
+		if col >= 0 {
 			r := Range{Line: i + 1, Column: col + 1, EndLine: i + 1, EndColumn: col + 2}
 			errs = append(errs, newError(file, r, "", "a tab is used for indentation",
 				"YAML indents with spaces only: replace the tab with spaces"))
 		}
 	}
 	return errs
+}
+
+// blockIndents maps each line of block scalar text to the indentation of
+// its block: the spaces before the block's first line of text.
+func blockIndents(src string) map[int]int {
+	out := map[int]int{}
+	tks := lexer.Tokenize(src)
+	for i, tk := range tks {
+		if tk.Type != token.LiteralType && tk.Type != token.FoldedType || i+1 >= len(tks) {
+			continue
+		}
+		text := tks[i+1]
+		if text.Type != token.StringType || text.Position == nil {
+			continue
+		}
+		first := strings.SplitN(strings.TrimLeft(text.Origin, "\n"), "\n", 2)[0]
+		indent := len(first) - len(strings.TrimLeft(first, " "))
+		for l := 0; l < max(1, strings.Count(text.Value, "\n")); l++ {
+			out[text.Position.Line+l] = indent
+		}
+	}
+	return out
 }
 
 // underAny reports whether key is one of paths or lies inside one of them.

@@ -62,6 +62,8 @@ var badSpecs = []struct {
 		3, 1, "", "a tab is used for indentation; YAML indents with spaces only", 0},
 	{"tab after spaces", head + "runtime:\n  \tuser: 1\n",
 		4, 3, "", "a tab is used for indentation", 0},
+	{"tab indenting a block scalar", head + "build:\n  run:\n    - |\n\tgo build\n",
+		6, 1, "", "a tab is used for indentation", 0},
 	{"YAML syntax error", head + "runtime:\n  cmd: [a, b\n",
 		4, 8, "", "YAML syntax error: sequence end token ']' not found", 0},
 	{"unclosed quote", "name: \"app\nlanguage: go\n",
@@ -284,5 +286,19 @@ func TestParseRejects(t *testing.T) {
 					e.EndLine, e.EndColumn, e.Line, e.Column)
 			}
 		})
+	}
+}
+
+// TestTabsInsideBlockScalars accepts tabs that are text of a block scalar,
+// after its indentation, such as a heredoc body in build.run.
+func TestTabsInsideBlockScalars(t *testing.T) {
+	src := "name: app\nlanguage: go\nbuild:\n  run:\n    - |\n      cat > /out/x <<EOF\n" +
+		"      \tindented\n      EOF\n    - >\n      go build\n      \t-o /out/app .\n"
+	s, err := spec.Parse("kiln.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("tabs inside block scalars were rejected: %v", err)
+	}
+	if got := s.Build.Run[0]; got != "cat > /out/x <<EOF\n\tindented\nEOF\n" {
+		t.Errorf("build.run[0] = %q", got)
 	}
 }
