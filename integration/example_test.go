@@ -239,3 +239,36 @@ func TestBuildMistakesExplained(t *testing.T) {
 		})
 	}
 }
+
+// TestDockerignore builds with a .dockerignore beside the sources: the
+// files it names never reach the build step, and the build still works.
+func TestDockerignore(t *testing.T) {
+	e := kilntest.Setup(t)
+	dir := helloDir(t, e)
+	for name, body := range map[string]string{
+		".dockerignore": "secrets/\n*.pem\n",
+		"secrets/token": "t0k3n\n",
+		"server.pem":    "-----BEGIN PRIVATE KEY-----\n",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := "# syntax=ghcr.io/kilnbuild/kiln:1\nname: hello\nlanguage: go\nbuild:\n" +
+		"  run:\n    - test ! -e secrets && test ! -e server.pem && test -e main.go\n" +
+		"    - go build -o /out/hello .\n"
+	if _, err := tryKiln(t, e, dir, spec); err != nil {
+		t.Fatalf("the build saw files .dockerignore excludes, or failed: %v", err)
+	}
+	// The same check fails when the files are there, so it can tell.
+	if err := os.Remove(filepath.Join(dir, ".dockerignore")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tryKiln(t, e, dir, ""); err == nil {
+		t.Fatal("without .dockerignore the build did not see the files")
+	}
+}
