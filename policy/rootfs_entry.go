@@ -68,6 +68,15 @@ func (c *rootfsCheck) program(key, prog string) error {
 			key, where, f.UID, f.GID, octal(f.Mode)))
 		return nil
 	}
+	if c.underWritable(where) && c.uid != 0 {
+		// The user owns the folder, so it can replace the program in it.
+		v := fileViolation(RootfsAppWritable, where, fmt.Sprintf("%s names %s, which lies "+
+			"in a runtime.writable folder, so the runtime user can replace the program; "+
+			"copy it outside runtime.writable, such as to /app/%s", key, where,
+			path.Base(where)))
+		v.Key, v.Range = key, rangeOf(c.s, key)
+		c.vs = append(c.vs, v)
+	}
 	return c.interpreter(key, where, f)
 }
 

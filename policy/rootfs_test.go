@@ -57,6 +57,16 @@ func TestCheckRootfs(t *testing.T) {
 			m.dirMode("/data", 0o777, 0, 0).file("/app/app.conf", 0o666, "x")
 		}, []string{"rootfs-app-writable@/app/app.conf", "rootfs-world-writable@/app/app.conf",
 			"rootfs-app-writable@/data", "rootfs-world-writable@/data"}},
+		{"the entrypoint in a writable folder",
+			"runtime:\n  entrypoint: [/data/app]\n  writable: [/data]\n", func(m *memFS) {
+				m.dirMode("/data", 0o755, 65532, 65532)
+				m.fileOwned("/data/app", 0o755, 0, 0, []byte("elf"))
+			}, []string{"rootfs-app-writable@/data/app"}},
+		{"data files in a writable folder pass",
+			entry + "  writable: [/data]\n", func(m *memFS) {
+				m.dirMode("/data", 0o755, 65532, 65532)
+				m.fileOwned("/data/seed.json", 0o644, 0, 0, []byte("{}"))
+			}, nil},
 		{"sticky scratch folders and a sticky writable folder pass",
 			entry + "  writable: [/srv/drop]\n", func(m *memFS) {
 				m.dirMode("/srv/drop", fs.ModeSticky|0o777, 0, 0)
