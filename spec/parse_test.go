@@ -126,6 +126,8 @@ var badSpecs = []struct {
 	{"copy from a relative output path", head +
 		"runtime:\n  copy: [{from: out/hello, to: /app/hello}]\n", 4, 17,
 		"runtime.copy[0].from", `use an absolute path, such as "/out/hello"`, 0},
+	{"writable listed twice", head + "runtime:\n  writable: [/data, /data/]\n", 4, 21,
+		"runtime.writable[1]", "/data is listed twice; remove one", 0},
 	{"huge retries", head +
 		"runtime:\n  healthcheck: {exec: [/x], retries: 99999999999999999999999}\n",
 		4, 38, "runtime.healthcheck.retries", "99999999999999999999999 is too large a number", 0},

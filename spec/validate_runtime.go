@@ -56,9 +56,17 @@ func (v *validator) runtime() {
 	v.envNames("runtime.env", r.Env)
 	v.ports(r.Ports)
 	v.copies(r.Copy)
+	seen := map[string]bool{}
 	for i, w := range r.Writable {
-		if v.literal(w) {
-			v.absolute(indexPath("runtime.writable", i), w, false)
+		if !v.literal(w) {
+			continue
+		}
+		at := indexPath("runtime.writable", i)
+		v.absolute(at, w, false)
+		if c := path.Clean(w); seen[c] {
+			v.add(at, fmt.Sprintf("%s is listed twice", c), "remove one")
+		} else {
+			seen[c] = true
 		}
 	}
 	if r.Healthcheck != nil {
