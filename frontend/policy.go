@@ -166,7 +166,7 @@ func enforce(ctx context.Context, src *dockerui.Source, s *spec.Spec, platform s
 		return allowed, nil
 	}
 	if s.Policy.Mode == spec.Warn {
-		for _, v := range policy.AsWarnings(counted) {
+		for _, v := range policy.InMode(counted, spec.Warn) {
 			opts := client.WarnOpts{URL: v.Rule.HelpURI(),
 				Detail: [][]byte{[]byte(v.Rule.Why)}}
 			if r := pbRange(v.Range); r != nil {
@@ -176,7 +176,7 @@ func enforce(ctx context.Context, src *dockerui.Source, s *spec.Spec, platform s
 		}
 		return allowed, nil
 	}
-	return nil, policyError(src.SourceMap, platform, counted)
+	return nil, policyError(src.SourceMap, platform, policy.InMode(counted, spec.Enforce))
 }
 
 // enforceSpec fails a build of the runtime image in enforce mode when the
@@ -192,7 +192,7 @@ func enforceSpec(s *spec.Spec, src *dockerui.Source, target string,
 		return withSource(errs, src.SourceMap)
 	}
 	if len(counted) > 0 {
-		return policyError(src.SourceMap, "", counted)
+		return policyError(src.SourceMap, "", policy.InMode(counted, spec.Enforce))
 	}
 	return nil
 }

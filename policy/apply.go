@@ -112,12 +112,17 @@ func AllowedLabel(allowed []Violation) string {
 	return string(b)
 }
 
-// AsWarnings returns vs as policy.mode warn reports them: each a warning,
-// whatever its rule's severity, since none of them fails the build.
-func AsWarnings(vs []Violation) []Violation {
+// InMode returns counted violations as the policy mode reports them: in
+// enforce mode each is an error, since each fails the build, and in warn
+// mode each is a warning, since none does, whatever its rule's severity.
+func InMode(vs []Violation, mode spec.PolicyMode) []Violation {
+	sev := SeverityError
+	if mode == spec.Warn {
+		sev = SeverityWarning
+	}
 	out := slices.Clone(vs)
 	for i := range out {
-		out[i].Rule.Severity = SeverityWarning
+		out[i].Rule.Severity = sev
 	}
 	return out
 }

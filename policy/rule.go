@@ -5,9 +5,10 @@ import (
 	"strings"
 )
 
-// Severity ranks a rule. In enforce mode every counted violation fails the
-// build, whatever its severity; severity is the level that reports show
-// (text, JSON, SARIF, BuildKit checks).
+// Severity ranks a rule by the harm a violation does; the catalogue and the
+// SARIF rule metadata show it. A report of violations shows the level of
+// the policy mode instead (InMode): error in enforce mode, where each
+// fails the build, and warning in warn mode.
 type Severity string
 
 // The severities.

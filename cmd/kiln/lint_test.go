@@ -179,6 +179,19 @@ func TestLintWarnMode(t *testing.T) {
 		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant 0 and only warnings", code,
 			stdout, stderr)
 	}
+	// In enforce mode every violation fails, so each is an error, even of
+	// a rule whose severity is warning.
+	enforced := "name: app\nlanguage: go\nruntime:\n  ports: [80]\n"
+	edir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(edir, "kiln.yaml"), []byte(enforced),
+		0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runKiln(t, "lint", edir); code != 1 ||
+		!strings.Contains(out, "error[privileged-port]") {
+		t.Errorf("enforce mode: exit %d, want 1 and error[privileged-port]:\n%s", code, out)
+	}
+
 	code, stdout, _ = runKiln(t, "lint", "--format", "sarif", dir)
 	var log struct {
 		Runs []struct {
