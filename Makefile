@@ -6,7 +6,7 @@ GO ?= go
 ENV := integration/env
 UNIT_PKGS = $$($(GO) list ./... | grep -v '/integration$$')
 
-.PHONY: all tools up down test vet unit integration demo
+.PHONY: all tools up down frontend test vet unit integration demo
 
 all: test
 
@@ -21,6 +21,15 @@ up:
 	@$(ENV)/up
 down:
 	@$(ENV)/down
+
+# frontend builds kiln's frontend image from the Dockerfile and pushes it to
+# the local registry as ghcr.io/kilnbuild/kiln:1 (the registry mirrors
+# ghcr.io), so that the "# syntax=" line of a spec works with docker buildx.
+frontend:
+	@$(ENV)/with-env bash -c '"$$KILN_ENV_DIR/bin/buildctl" --addr "$$BUILDKIT_HOST" \
+	  build --frontend dockerfile.v0 --local context=. --local dockerfile=. \
+	  --output "type=image,name=$$KILN_REGISTRY/kilnbuild/kiln:1,push=true" && \
+	  echo "pushed $$KILN_REGISTRY/kilnbuild/kiln:1 (ghcr.io/kilnbuild/kiln:1 in specs)"'
 
 vet:
 	$(GO) vet ./...
