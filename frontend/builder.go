@@ -107,6 +107,15 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		return nil, withSource(s.ErrorAt("runtime.base", err.Error(),
 			fixFor(err, "check runtime.base and the registry")), b.src.SourceMap)
 	}
+	if _, _, nerr := llb.NumericUser(s.Runtime.User); nerr != nil {
+		// A user name (which runtime-user-not-numeric reports): kiln owns
+		// files by number, so it looks the name up in the base.
+		if in.UserIDs, err = b.userIDs(ctx, llb.RuntimeState(in.Runtime, b.target),
+			s.Runtime.User); err != nil {
+			return nil, withSource(s.ErrorAt("runtime.user", err.Error(),
+				"write the user as numbers, such as \"65532:65532\""), b.src.SourceMap)
+		}
+	}
 
 	// Convert and solve the target stage.
 	conv, err := llb.Convert(in)
@@ -241,6 +250,36 @@ func (b *builder) explain(ctx context.Context, err error, conv *llb.Result,
 		return err
 	}
 	return withSource(errs, b.src.SourceMap)
+}
+
+// userIDs looks runtime.user up in the /etc/passwd and /etc/group of the
+// runtime base image.
+func (b *builder) userIDs(ctx context.Context, base bkllb.State,
+	u spec.User) (*llb.UserIDs, error) {
+	def, err := base.Marshal(ctx, bkllb.Platform(b.target))
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	read := func(name string) []byte {
+		if ref == nil { // scratch
+			return nil
+		}
+		data, _ := ref.ReadFile(ctx, client.ReadRequest{Filename: name})
+		return data // a base without the file knows no names
+	}
+	uid, gid, err := policy.ResolveUser(read("/etc/passwd"), read("/etc/group"), u)
+	if err != nil {
+		return nil, err
+	}
+	return &llb.UserIDs{UID: int(uid), GID: int(gid)}, nil
 }
 
 // fixFor says how to fix an image resolution error.

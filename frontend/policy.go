@@ -119,8 +119,14 @@ func VerifyRootfs(ctx context.Context, ref client.Reference, s *spec.Spec,
 // A sticky folder that every user may write, such as /tmp, passes.
 func checkWritable(ctx context.Context, fsys policy.FS, s *spec.Spec) error {
 	uid, gid, err := llb.NumericUser(s.Runtime.User)
-	if err != nil {
-		return nil //nolint:nilerr // the conversion has already reported it
+	if err != nil { // a name: the image's own files say who it is
+		passwd, _ := fsys.ReadFile(ctx, "/etc/passwd", 1<<20)
+		group, _ := fsys.ReadFile(ctx, "/etc/group", 1<<20)
+		u, g, rerr := policy.ResolveUser(passwd, group, s.Runtime.User)
+		if rerr != nil {
+			return nil //nolint:nilerr // the conversion has already reported it
+		}
+		uid, gid = int(u), int(g)
 	}
 	var errs spec.Errors
 	for i, w := range s.Runtime.Writable {

@@ -288,3 +288,42 @@ func tryKiln(t *testing.T, e *kilntest.Env, dir, spec string) (*kilntest.Result,
 		NoExport:      true,
 	})
 }
+
+// TestNamedRuntimeUser builds with a user name that policy.allow excuses:
+// kiln looks it up in the base's /etc/passwd, so the writable folder is
+// that user's, and the config keeps the name. A name the base does not
+// know fails at runtime.user.
+func TestNamedRuntimeUser(t *testing.T) {
+	e := kilntest.Setup(t)
+	dir := helloDir(t, e)
+	spec := "# syntax=ghcr.io/kilnbuild/kiln:1\nname: hello\nlanguage: go\nruntime:\n" +
+		"  user: USER\n  writable: [/data]\npolicy:\n  allow:\n" +
+		"    - {rule: runtime-user-not-numeric, reason: \"test of a named user\"}\n"
+	if err := os.WriteFile(filepath.Join(dir, "kiln.yaml"),
+		[]byte(strings.Replace(spec, "USER", "nonroot", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := e.Build(t, kilntest.BuildOpt{
+		Func:          frontend.Build,
+		FrontendAttrs: map[string]string{"filename": "kiln.yaml"},
+		LocalDirs:     map[string]string{"context": dir, "dockerfile": dir},
+	})
+	img := res.Image(t, "")
+	if got := img.Config.Config.User; got != "nonroot" {
+		t.Errorf("config user = %q, want nonroot as written", got)
+	}
+	if d := img.Files["data"]; d == nil || d.Uid != 65532 || d.Gid != 65532 {
+		t.Errorf("/data = %+v, want a folder owned by nonroot's 65532:65532", d)
+	}
+
+	_, err := tryKiln(t, e, dir, strings.Replace(spec, "USER", "app", 1))
+	if err == nil {
+		t.Fatal("a user the base does not know built")
+	}
+	for _, want := range []string{"kiln.yaml:5:9", "runtime.user",
+		`user "app" is not in the runtime base's /etc/passwd`, "nonroot"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}

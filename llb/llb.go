@@ -93,6 +93,18 @@ type Input struct {
 	// CacheNamespace, when set, prefixes every cache id, so that tenants
 	// of a shared builder do not share caches.
 	CacheNamespace string
+	// UserIDs are the numbers of runtime.user when it names a user of the
+	// runtime base rather than numbers, read from the base's /etc/passwd
+	// and /etc/group by the caller; kiln owns files by number.
+	UserIDs *UserIDs
+}
+
+// UserIDs are a user's uid and gid.
+type UserIDs struct {
+	// UID is the user id.
+	UID int
+	// GID is the primary group id.
+	GID int
 }
 
 // Stage is one named stage of the build.
@@ -187,6 +199,12 @@ func platformOpt(p ocispecs.Platform) bkllb.ConstraintsOpt {
 
 // image returns the state of a resolved base image with its config's
 // environment and working directory applied.
+// RuntimeState returns the state of img as the runtime stage starts from
+// it on platform p, for a frontend that reads files of the runtime base.
+func RuntimeState(img Image, p ocispecs.Platform) bkllb.State {
+	return image(img, p, "[kiln runtime] "+img.Ref)
+}
+
 func image(img Image, p ocispecs.Platform, name string) bkllb.State {
 	var st bkllb.State
 	if img.State != nil {

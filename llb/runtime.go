@@ -34,9 +34,12 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 	error) {
 	s := c.in.Spec
 	tp := c.in.TargetPlatform
-	base := image(c.in.Runtime, tp, "[kiln runtime] "+c.in.Runtime.Ref)
+	base := RuntimeState(c.in.Runtime, tp)
 
 	uid, gid, err := NumericUser(s.Runtime.User)
+	if ids := c.in.UserIDs; err != nil && ids != nil {
+		uid, gid, err = ids.UID, ids.GID, nil
+	}
 	if err != nil {
 		return bkllb.State{}, dockerspec.DockerOCIImage{}, err
 	}

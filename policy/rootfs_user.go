@@ -2,10 +2,13 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kilnbuild/kiln/spec"
 )
 
 // maxConfigSize bounds the reads of /etc/passwd, /etc/group and other
@@ -144,4 +147,45 @@ func parseGroups(data []byte) map[string]groupEntry {
 		out[f[0]] = groupEntry{gid: gid, members: members}
 	}
 	return out
+}
+
+// ResolveUser turns runtime.user into numbers with an image's /etc/passwd
+// and /etc/group: each part is a number or a name those files define, and
+// without a group part the user's primary group is used. It fails with a
+// message that names what is missing and what the files define.
+func ResolveUser(passwd, group []byte, u spec.User) (uid, gid uint32, err error) {
+	p := parseUser(u)
+	accounts := parsePasswd(passwd)
+	var me *account
+	if n, ok := parseID(p.uid); ok {
+		uid = n
+		if i := slices.IndexFunc(accounts, func(a account) bool { return a.uid == n }); i >= 0 {
+			me = &accounts[i]
+		}
+	} else if i := slices.IndexFunc(accounts, func(a account) bool {
+		return a.name == p.uid
+	}); i >= 0 {
+		me = &accounts[i]
+		uid = me.uid
+	} else {
+		var names []string
+		for _, a := range accounts {
+			names = append(names, a.name)
+		}
+		return 0, 0, fmt.Errorf("user %q is not in the runtime base's /etc/passwd (it has: %s)",
+			p.uid, strings.Join(names, ", "))
+	}
+	switch n, ok := parseID(p.gid); {
+	case ok:
+		return uid, n, nil
+	case p.gid != "":
+		g, found := parseGroups(group)[p.gid]
+		if !found {
+			return 0, 0, fmt.Errorf("group %q is not in the runtime base's /etc/group", p.gid)
+		}
+		return uid, g.gid, nil
+	case me != nil:
+		return uid, me.gid, nil
+	}
+	return uid, uid, nil // a number the image does not know: N means N:N
 }
