@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -229,18 +230,33 @@ func (b *builder) explain(ctx context.Context, err error, conv *llb.Result,
 	if rerr != nil || ref == nil {
 		return err
 	}
+	// What the build did write, to show next to what was expected.
+	wrote := "nothing"
+	entries, derr := ref.ReadDir(ctx, client.ReadDirRequest{Path: s.Build.Output})
+	if derr == nil && len(entries) > 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, path.Join(s.Build.Output, e.Path))
+		}
+		wrote = strings.Join(names, ", ")
+	}
 	var errs spec.Errors
 	for i, cp := range s.Runtime.Copy {
 		if _, serr := ref.StatFile(ctx, client.StatRequest{Path: cp.From}); serr == nil {
 			continue
 		}
 		at := fmt.Sprintf("runtime.copy[%d].from", i)
-		msg := fmt.Sprintf("the build step did not write %s", cp.From)
+		msg := fmt.Sprintf("the build step did not write %s (it wrote %s under %s)",
+			cp.From, wrote, s.Build.Output)
 		fix := "have build.run write it there, or copy the file the build writes"
-		if len(written.Runtime.Copy) == 0 { // the preset's copy, from the language
+		if len(written.Runtime.Copy) == 0 { // the preset's copy
 			at = "language"
+			if len(written.Build.Run) > 0 {
+				at = "build.run"
+			}
 			msg = fmt.Sprintf("the %s preset copies %s to %s, but the build step did not "+
-				"write %s", s.Language, cp.From, cp.To, cp.From)
+				"write it (it wrote %s under %s)", s.Language, cp.From, cp.To, wrote,
+				s.Build.Output)
 			fix = fmt.Sprintf("build the app into %s, such as build.run: %s, or set "+
 				"runtime.copy to the files your build writes", cp.From, example)
 		}

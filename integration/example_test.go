@@ -218,9 +218,9 @@ func TestBuildMistakesExplained(t *testing.T) {
 				"[go build -o /out/pinger ./cmd/pinger]"}},
 		{"build writes another file", "name: pinger\nlanguage: go\n" +
 			"build:\n  run: [go build -o /out/server ./cmd/pinger]\n",
-			[]string{"kiln.yaml:2:11: language: the go preset copies /out/pinger to " +
-				"/app/pinger, but the build step did not write /out/pinger",
-				"set runtime.copy"}},
+			[]string{"kiln.yaml:4:8: build.run: the go preset copies /out/pinger to " +
+				"/app/pinger, but the build step did not write it (it wrote /out/server " +
+				"under /out)", "set runtime.copy"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := os.WriteFile(filepath.Join(app, "kiln.yaml"), []byte(tc.spec), 0o644)
