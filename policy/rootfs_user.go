@@ -42,21 +42,11 @@ func (c *rootfsCheck) resolveUser() error {
 	accounts := parsePasswd(passwd)
 
 	// The uid, by number or by name.
-	var me *account
-	if n, ok := parseID(u.uid); ok {
-		c.uid, c.known = n, true
-		if i := slices.IndexFunc(accounts, func(a account) bool { return a.uid == n }); i >= 0 {
-			me = &accounts[i]
-		}
-	} else if i := slices.IndexFunc(accounts, func(a account) bool {
-		return a.name == u.uid
-	}); i >= 0 {
-		me = &accounts[i]
-		c.uid, c.known = me.uid, true
-	}
-	if !c.known {
+	me, uid, known := findAccount(accounts, u.uid)
+	if !known {
 		return nil
 	}
+	c.uid, c.known = uid, true
 	if me != nil && me.home != "/" {
 		c.home = me.home
 	}
@@ -156,18 +146,8 @@ func parseGroups(data []byte) map[string]groupEntry {
 func ResolveUser(passwd, group []byte, u spec.User) (uid, gid uint32, err error) {
 	p := parseUser(u)
 	accounts := parsePasswd(passwd)
-	var me *account
-	if n, ok := parseID(p.uid); ok {
-		uid = n
-		if i := slices.IndexFunc(accounts, func(a account) bool { return a.uid == n }); i >= 0 {
-			me = &accounts[i]
-		}
-	} else if i := slices.IndexFunc(accounts, func(a account) bool {
-		return a.name == p.uid
-	}); i >= 0 {
-		me = &accounts[i]
-		uid = me.uid
-	} else {
+	me, uid, known := findAccount(accounts, p.uid)
+	if !known {
 		var names []string
 		for _, a := range accounts {
 			names = append(names, a.name)
@@ -188,4 +168,24 @@ func ResolveUser(passwd, group []byte, u spec.User) (uid, gid uint32, err error)
 		return uid, me.gid, nil
 	}
 	return uid, uid, nil // a number the image does not know: N means N:N
+}
+
+// findAccount finds the uid part of runtime.user in /etc/passwd: a number
+// is known whether or not an account has it, a name only when one does.
+// It returns the account when there is one.
+func findAccount(accounts []account, part string) (*account, uint32, bool) {
+	n, isNumber := parseID(part)
+	i := slices.IndexFunc(accounts, func(a account) bool {
+		if isNumber {
+			return a.uid == n
+		}
+		return a.name == part
+	})
+	switch {
+	case i >= 0:
+		return &accounts[i], accounts[i].uid, true
+	case isNumber:
+		return nil, n, true
+	}
+	return nil, 0, false
 }
