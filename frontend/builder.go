@@ -91,6 +91,9 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		Source:   b.bc.BuildOpts().Opts["vcs:source"],
 		Revision: b.bc.BuildOpts().Opts["vcs:revision"],
 	}
+	if in.Source == "" { // a git context names its repository itself
+		in.Source, in.Revision = gitContextSource(b.bc.BuildOpts().Opts["context"])
+	}
 	if b.epoch != nil {
 		effective["SOURCE_DATE_EPOCH"] = strconv.FormatInt(b.epoch.Unix(), 10)
 	}

@@ -28,3 +28,24 @@ func TestFilterArgs(t *testing.T) {
 		t.Errorf("filterArgs changed its input: %v", in)
 	}
 }
+
+// TestGitContextSource reads the repository and pinned commit of a git
+// build context, without credentials, and nothing from other contexts.
+func TestGitContextSource(t *testing.T) {
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	for _, tc := range []struct{ context, source, revision string }{
+		{"https://github.com/kilnbuild/app.git", "https://github.com/kilnbuild/app.git", ""},
+		{"https://ci:tok@git.example.com/o/app.git#main", "https://git.example.com/o/app.git",
+			""},
+		{"https://github.com/o/app.git#" + sha, "https://github.com/o/app.git", sha},
+		{"git@github.com:o/app.git#v1.2:cmd", "git@github.com:o/app.git", ""},
+		{"", "", ""},
+		{"https://example.com/context.tar.gz", "", ""},
+	} {
+		src, rev := gitContextSource(tc.context)
+		if src != tc.source || rev != tc.revision {
+			t.Errorf("gitContextSource(%q) = %q, %q; want %q, %q", tc.context, src, rev,
+				tc.source, tc.revision)
+		}
+	}
+}

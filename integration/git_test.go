@@ -84,7 +84,27 @@ func TestGitContext(t *testing.T) {
 	if c := img.Config.Created; !c.Equal(wantTime) {
 		t.Errorf("created = %v, want the commit time %s", c, commitTime)
 	}
+	if got := img.Config.Config.Labels["org.opencontainers.image.source"]; got !=
+		srv.URL+"/app.git" {
+		t.Errorf("source label = %q, want the repository %s/app.git", got, srv.URL)
+	}
 	if _, ok := img.Files["app/go-hello"]; !ok {
 		t.Error("/app/go-hello is missing from the image built from git")
+	}
+
+	// A context pinned to a commit names it as the revision.
+	out, err := exec.Command("git", "-C", app, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := strings.TrimSpace(string(out))
+	res = e.Build(t, kilntest.BuildOpt{
+		Func: frontend.Build,
+		FrontendAttrs: map[string]string{"filename": "kiln.yaml",
+			"context": srv.URL + "/app.git#" + head},
+	})
+	labels := res.Image(t, "").Config.Config.Labels
+	if got := labels["org.opencontainers.image.revision"]; got != head {
+		t.Errorf("revision label = %q, want the pinned commit %s", got, head)
 	}
 }

@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"net/url"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/kilnbuild/kiln/frontend"
 )
 
 // Frontend attributes that name the source of a build, as docker buildx
@@ -42,18 +43,6 @@ func addGitInfo(attrs map[string]string, dir string, getenv func(string) string)
 	}
 	attrs[attrVCSRevision] = rev
 	if remote, ok := git("remote", "get-url", "origin"); ok && remote != "" {
-		attrs[attrVCSSource] = withoutCredentials(remote)
+		attrs[attrVCSSource] = frontend.WithoutCredentials(remote)
 	}
-}
-
-// withoutCredentials drops a user name and password from a URL remote, so
-// that a token in the remote never reaches an image label. Remotes in the
-// scp form (git@host:path) name only the ssh user and are kept.
-func withoutCredentials(remote string) string {
-	u, err := url.Parse(remote)
-	if err != nil || u.User == nil || u.Host == "" {
-		return remote
-	}
-	u.User = nil
-	return u.String()
 }

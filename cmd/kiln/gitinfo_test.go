@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/kilnbuild/kiln/frontend"
 )
 
 // gitCommit makes dir a git repository with everything in it committed
@@ -91,7 +93,7 @@ func TestWithoutCredentials(t *testing.T) {
 		"git@github.com:o/r.git":              "git@github.com:o/r.git",
 		"ssh://git@github.com/o/r.git":        "ssh://github.com/o/r.git",
 	} {
-		if got := withoutCredentials(in); got != want {
+		if got := frontend.WithoutCredentials(in); got != want {
 			t.Errorf("withoutCredentials(%q) = %q, want %q", in, got, want)
 		}
 	}
