@@ -207,6 +207,7 @@ func (b *builder) explain(ctx context.Context, err error, conv *llb.Result,
 	if merr != nil {
 		return err
 	}
+	// Go is the only preset with a build stage, so the example is Go's.
 	example := fmt.Sprintf("[go build -o %s ./cmd/%s]", path.Join(s.Build.Output, s.Name),
 		s.Name)
 	res, berr := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
