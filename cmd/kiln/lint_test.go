@@ -245,3 +245,25 @@ func TestExplain(t *testing.T) {
 		t.Errorf("two rules: exit %d, want 2", code)
 	}
 }
+
+// TestExplainCaches lists the cache mounts of the Go example, with a
+// namespace, as docs/caches.md documents them.
+func TestExplainCaches(t *testing.T) {
+	code, stdout, stderr := runKiln(t, "explain", "caches", "--namespace", "team-a", "-f",
+		filepath.Join("..", "..", "examples", "go-hello", "kiln.yaml"))
+	want := []string{
+		"deps   /var/cache/kiln/go-mod      team-a/kiln-go-mod    shared   65532:65532",
+		"build  /home/kiln/.cache/go-build  team-a/kiln-go-build  shared   65532:65532",
+	}
+	for _, w := range want {
+		if code != 0 || !strings.Contains(stdout, w) {
+			t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant the line %q", code, stdout,
+				stderr, w)
+		}
+	}
+	code, stdout, _ = runKiln(t, "explain", "caches", "-f",
+		filepath.Join("..", "..", "examples", "static-hello", "kiln.yaml"))
+	if code != 0 || !strings.Contains(stdout, "mounts no caches") {
+		t.Errorf("static: exit %d, stdout:\n%s", code, stdout)
+	}
+}
