@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -79,10 +81,12 @@ func (d *decoder) int(n ast.Node, path string) (int64, bool) {
 		if tk := s.GetToken(); tk != nil && (tk.Type == token.SingleQuoteType ||
 			tk.Type == token.DoubleQuoteType) {
 			fix = "remove the quotes: " + s.Value
-		} else {
+		} else if _, err := strconv.ParseInt(s.Value, 10, 64); errors.Is(err, strconv.ErrRange) {
 			d.fail(rangeOf(n), path, s.Value+" is too large a number",
 				"write a whole number, such as 3")
 			return 0, false
+		} else {
+			fix = "write it without leading zeros: " + cmp.Or(strings.TrimLeft(s.Value, "0"), "0")
 		}
 	}
 	d.fail(rangeOf(n), path, "expected a whole number, got "+describe(n), fix)

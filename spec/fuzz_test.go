@@ -9,8 +9,8 @@ import (
 )
 
 // FuzzParse feeds arbitrary bytes to Parse, and what it accepts to
-// WithDefaults and Expand: bad input must give errors, never a panic, and
-// an accepted spec must not fail validation after its defaults are filled.
+// WithDefaults and Expand: bad input must give spec errors (with
+// positions), never a panic or another kind of error.
 // go test runs the seeds; go test -fuzz FuzzParse ./spec explores.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.yaml"))

@@ -172,13 +172,16 @@ func blockIndents(src string) map[int]int {
 			continue
 		}
 		text := tks[i+1]
-		if text.Type != token.StringType || text.Position == nil {
+		if text.Type != token.StringType || tk.Position == nil {
 			continue
 		}
+		// The text starts on the line after the indicator and spans the
+		// lines of its origin (the text token's own position is not its
+		// first line when the block ends the file).
 		first := strings.SplitN(strings.TrimLeft(text.Origin, "\n"), "\n", 2)[0]
 		indent := len(first) - len(strings.TrimLeft(first, " "))
-		for l := 0; l < max(1, strings.Count(text.Value, "\n")); l++ {
-			out[text.Position.Line+l] = indent
+		for l := 1; l <= max(1, strings.Count(text.Origin, "\n")); l++ {
+			out[tk.Position.Line+l] = indent
 		}
 	}
 	return out

@@ -131,6 +131,9 @@ var badSpecs = []struct {
 	{"huge retries", head +
 		"runtime:\n  healthcheck: {exec: [/x], retries: 99999999999999999999999}\n",
 		4, 38, "runtime.healthcheck.retries", "99999999999999999999999 is too large a number", 0},
+	{"retries with a leading zero", head +
+		"runtime:\n  healthcheck: {exec: [/x], retries: 09}\n", 4, 38,
+		"runtime.healthcheck.retries", "write it without leading zeros: 9", 0},
 	{"quoted retries", head + "runtime:\n  healthcheck: {exec: [/x], retries: \"3\"}\n",
 		4, 38, "runtime.healthcheck.retries", "got a string; remove the quotes: 3", 0},
 	{"hex file mode", head + "runtime:\n  copy:\n" +
@@ -302,5 +305,10 @@ func TestTabsInsideBlockScalars(t *testing.T) {
 	}
 	if got := s.Build.Run[0]; got != "cat > /out/x <<EOF\n\tindented\nEOF\n" {
 		t.Errorf("build.run[0] = %q", got)
+	}
+	// A block that ends the file, with the tab on a middle line.
+	last := "name: app\nlanguage: go\nbuild:\n  run:\n    - |\n      a\n      \tb\n      c\n"
+	if _, err := spec.Parse("kiln.yaml", []byte(last)); err != nil {
+		t.Errorf("a tab inside a block at the end of the file was rejected: %v", err)
 	}
 }
