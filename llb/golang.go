@@ -141,6 +141,7 @@ func (c *converter) buildRunOpts(plat ocispecs.Platform) []bkllb.RunOption {
 	if v := goarm(tp); v != "" {
 		env = append(env, [2]string{"GOARM", v})
 	}
+	base := len(env) // kiln's own; what follows is the spec's
 	args := s.Args
 	if c.in.Args != nil {
 		args = c.in.Args
@@ -153,7 +154,7 @@ func (c *converter) buildRunOpts(plat ocispecs.Platform) []bkllb.RunOption {
 	}
 	// A GOFLAGS of the spec's adds to kiln's instead of dropping -trimpath;
 	// the go command lets a later flag win, so it can still turn one off.
-	for i := len(env) - 1; i > 0; i-- {
+	for i := len(env) - 1; i >= base; i-- {
 		if env[i][0] == "GOFLAGS" {
 			env[i][1] = strings.TrimSpace(goFlags + " " + env[i][1])
 			break
