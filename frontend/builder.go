@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -91,8 +92,10 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		Source:   b.bc.BuildOpts().Opts["vcs:source"],
 		Revision: b.bc.BuildOpts().Opts["vcs:revision"],
 	}
-	if in.Source == "" { // a git context names its repository itself
-		in.Source, in.Revision = gitContextSource(b.bc.BuildOpts().Opts["context"])
+	// A git context names its repository itself.
+	if src, rev := gitContextSource(b.bc.BuildOpts().Opts["context"]); src != "" {
+		in.Source = cmp.Or(in.Source, src)
+		in.Revision = cmp.Or(in.Revision, rev)
 	}
 	if b.epoch != nil {
 		effective["SOURCE_DATE_EPOCH"] = strconv.FormatInt(b.epoch.Unix(), 10)
@@ -103,12 +106,12 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 			p = b.target
 		}
 		if in.Toolchain, err = b.resolve(ctx, ref, p); err != nil {
-			return nil, withSource(s.ErrorAt("toolchain", err.Error(),
+			return nil, withSource(s.ErrorAt(keyOr("toolchain", s.Toolchain), err.Error(),
 				fixFor(err, "check the toolchain version and the registry")), b.src.SourceMap)
 		}
 	}
 	if in.Runtime, err = b.resolve(ctx, llb.RuntimeBase(s, preset), b.target); err != nil {
-		return nil, withSource(s.ErrorAt("runtime.base", err.Error(),
+		return nil, withSource(s.ErrorAt(keyOr("runtime.base", s.Runtime.Base), err.Error(),
 			fixFor(err, "check runtime.base and the registry")), b.src.SourceMap)
 	}
 	if _, _, nerr := llb.NumericUser(s.Runtime.User); nerr != nil {
@@ -213,8 +216,8 @@ func (b *builder) explain(ctx context.Context, err error, conv *llb.Result,
 	res, berr := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
 	if berr != nil {
 		defaults := llb.DefaultRun(s)
-		if len(s.Build.Run) > 0 || len(defaults) == 0 {
-			return err
+		if len(s.Build.Run) > 0 || len(defaults) == 0 || !b.solves(ctx, conv, llb.StageDeps) {
+			return err // the user's command, or a step before the build failed
 		}
 		// The error keeps BuildKit's own form, which carries the step and
 		// its log; the hint goes beside it as a warning at language.
@@ -300,6 +303,30 @@ func (b *builder) userIDs(ctx context.Context, base bkllb.State,
 		return nil, err
 	}
 	return &llb.UserIDs{UID: int(uid), GID: int(gid)}, nil
+}
+
+// solves reports whether the stage of conv builds (its steps are cached
+// by then when they do).
+func (b *builder) solves(ctx context.Context, conv *llb.Result, stage string) bool {
+	st, err := conv.Target(stage)
+	if err != nil {
+		return false
+	}
+	def, err := st.Marshal(ctx, bkllb.Platform(b.target))
+	if err != nil {
+		return false
+	}
+	_, err = b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	return err == nil
+}
+
+// keyOr returns key when the spec sets it (value), and else language, the
+// key whose preset chose the image.
+func keyOr(key, value string) string {
+	if value == "" {
+		return "language"
+	}
+	return key
 }
 
 // fixFor says how to fix an image resolution error.

@@ -135,7 +135,12 @@ func checkWritable(ctx context.Context, fsys policy.FS, s *spec.Spec) error {
 			return fmt.Errorf("listing %s in the runtime image: %w", path.Dir(w), err)
 		}
 		at := slices.IndexFunc(entries, func(f policy.File) bool { return f.Path == w })
-		if at < 0 {
+		if at < 0 { // kiln creates every writable folder but /tmp
+			errs = append(errs, s.ErrorAt(fmt.Sprintf("runtime.writable[%d]", i),
+				fmt.Sprintf("%s is not in the runtime image: kiln leaves /tmp to the base, "+
+					"and this base has none", w),
+				"use a base with a /tmp, such as distroless, or name a folder kiln creates, "+
+					"such as /var/lib/"+s.Name+"/tmp"))
 			continue
 		}
 		f := entries[at]

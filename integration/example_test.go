@@ -238,6 +238,19 @@ func TestBuildMistakesExplained(t *testing.T) {
 			}
 		})
 	}
+
+	// When the step before the build fails (no go.mod), the default build
+	// command is not blamed.
+	if err := os.Remove(filepath.Join(app, "go.mod")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := tryKiln(t, e, e.Locked(t, app), "name: pinger\nlanguage: go\n")
+	if err == nil {
+		t.Fatal("a Go app without go.mod built")
+	}
+	if strings.Contains(err.Error()+res.Progress, "kiln ran its default build command") {
+		t.Errorf("the default build command was blamed for the deps step:\n%v", err)
+	}
 }
 
 // TestDockerignore builds with a .dockerignore beside the sources: the

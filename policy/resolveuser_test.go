@@ -31,6 +31,12 @@ func TestResolveUser(t *testing.T) {
 		{user: "nonroot:wheel", err: `group "wheel" is not in the runtime base's /etc/group`},
 	} {
 		uid, gid, err := policy.ResolveUser(passwd, group, tc.user)
+		if tc.user == "app" {
+			if _, _, err := policy.ResolveUser(nil, nil, "app"); err == nil ||
+				!strings.Contains(err.Error(), "the runtime base has no /etc/passwd") {
+				t.Errorf("without /etc/passwd: %v", err)
+			}
+		}
 		switch {
 		case tc.err != "":
 			if err == nil || !strings.Contains(err.Error(), tc.err) {

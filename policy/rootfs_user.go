@@ -147,6 +147,10 @@ func ResolveUser(passwd, group []byte, u spec.User) (uid, gid uint32, err error)
 	p := parseUser(u)
 	accounts := parsePasswd(passwd)
 	me, uid, known := findAccount(accounts, p.uid)
+	if !known && len(accounts) == 0 {
+		return 0, 0, fmt.Errorf("user %q cannot be looked up: the runtime base has no "+
+			"/etc/passwd", p.uid)
+	}
 	if !known {
 		var names []string
 		for _, a := range accounts {

@@ -203,6 +203,18 @@ func TestLockSharedBySpecs(t *testing.T) {
 			t.Errorf("kiln lock --check -f %s exited %d:\n%s", name, code, msg)
 		}
 	}
+
+	// A lock kiln cannot read is not replaced: the other specs' entries
+	// would be lost.
+	lockPath := filepath.Join(dir, "kiln.lock")
+	if err := os.WriteFile(lockPath, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, msg := lockRun("-f", filepath.Join(dir, "api.yaml"))
+	if now, _ := os.ReadFile(lockPath); code != 1 || string(now) != "{" ||
+		!strings.Contains(msg, "delete it") {
+		t.Errorf("a broken kiln.lock: exit %d, file %q:\n%s", code, now, msg)
+	}
 }
 
 // regexpDigest matches a sha256 digest.

@@ -78,7 +78,8 @@ func newLockCmd(stdout, stderr io.Writer) *cobra.Command {
 				case err != nil:
 					return err
 				}
-				for key, img := range fresh.Images {
+				for _, key := range slices.Sorted(maps.Keys(fresh.Images)) {
+					img := fresh.Images[key]
 					if have, ok := existing.Images[key]; !ok || have.Digest != img.Digest ||
 						!maps.Equal(have.Platforms, img.Platforms) {
 						return fmt.Errorf("%s is stale: the registry now gives other digests "+
@@ -90,9 +91,14 @@ func newLockCmd(stdout, stderr io.Writer) *cobra.Command {
 				return nil
 			}
 			merged := fresh
-			if err == nil {
+			switch {
+			case err == nil:
 				merged = existing
 				maps.Copy(merged.Images, fresh.Images)
+			case !errors.Is(err, fs.ErrNotExist):
+				// Its other specs' entries would be lost without a word.
+				return fmt.Errorf("%w; fix it, or delete it and run 'kiln lock' for each "+
+					"spec beside it", err)
 			}
 			if err := os.WriteFile(lockPath, merged.Marshal(), 0o644); err != nil {
 				return err
