@@ -106,15 +106,17 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 			p = b.target
 		}
 		if in.Toolchain, err = b.resolve(ctx, ref, p); err != nil {
-			return nil, withSource(s.ErrorAt(keyOr("toolchain", s.Toolchain), err.Error(),
+			return nil, withSource(s.ErrorAt(llb.ImageKey("toolchain", s.Toolchain), err.Error(),
 				fixFor(err, "check the toolchain version and the registry")), b.src.SourceMap)
 		}
 	}
 	if in.Runtime, err = b.resolve(ctx, llb.RuntimeBase(s, preset), b.target); err != nil {
-		return nil, withSource(s.ErrorAt(keyOr("runtime.base", s.Runtime.Base), err.Error(),
+		return nil, withSource(s.ErrorAt(llb.ImageKey("runtime.base", s.Runtime.Base), err.Error(),
 			fixFor(err, "check runtime.base and the registry")), b.src.SourceMap)
 	}
-	if _, _, nerr := llb.NumericUser(s.Runtime.User); nerr != nil {
+	uid, gid, nerr := llb.NumericUser(s.Runtime.User)
+	ids := llb.UserIDs{UID: uid, GID: gid}
+	if nerr != nil {
 		// A user name (which runtime-user-not-numeric reports): kiln owns
 		// files by number, so it looks the name up in the base.
 		if in.UserIDs, err = b.userIDs(ctx, llb.RuntimeState(in.Runtime, b.target),
@@ -122,6 +124,7 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 			return nil, withSource(s.ErrorAt("runtime.user", err.Error(),
 				"write the user as numbers, such as \"65532:65532\""), b.src.SourceMap)
 		}
+		ids = *in.UserIDs
 	}
 
 	// Convert and solve the target stage.
@@ -156,7 +159,7 @@ func (b *builder) run(ctx context.Context, parsed *spec.Spec, userArgs map[strin
 		img = in.Toolchain.Config
 	} else {
 		// Verify the runtime image before it is returned.
-		vs, err := VerifyRootfs(ctx, ref, s, b.target.Architecture)
+		vs, err := VerifyRootfs(ctx, ref, s, ids, b.target.Architecture)
 		if err != nil {
 			return nil, withSource(err, b.src.SourceMap)
 		}
@@ -206,14 +209,10 @@ func (b *builder) explain(ctx context.Context, err error, conv *llb.Result,
 	if terr != nil {
 		return err // a language without a build stage
 	}
-	def, merr := build.Marshal(ctx, bkllb.Platform(b.target))
-	if merr != nil {
-		return err
-	}
 	// Go is the only preset with a build stage, so the example is Go's.
 	example := fmt.Sprintf("[go build -o %s ./cmd/%s]", path.Join(s.Build.Output, s.Name),
 		s.Name)
-	res, berr := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	ref, berr := b.evaluate(ctx, build)
 	if berr != nil {
 		defaults := llb.DefaultRun(s)
 		if len(s.Build.Run) > 0 || len(defaults) == 0 || !b.solves(ctx, conv, llb.StageDeps) {
@@ -230,11 +229,7 @@ func (b *builder) explain(ctx context.Context, err error, conv *llb.Result,
 			defaults[0], s.Source, example), opts)
 		return err
 	}
-	if b.bc.Target == llb.StageBuild {
-		return err
-	}
-	ref, rerr := res.SingleRef()
-	if rerr != nil || ref == nil {
+	if b.bc.Target == llb.StageBuild || ref == nil {
 		return err
 	}
 	// What the build did write, to show next to what was expected.
@@ -279,15 +274,7 @@ func (b *builder) explain(ctx context.Context, err error, conv *llb.Result,
 // runtime base image.
 func (b *builder) userIDs(ctx context.Context, base bkllb.State,
 	u spec.User) (*llb.UserIDs, error) {
-	def, err := base.Marshal(ctx, bkllb.Platform(b.target))
-	if err != nil {
-		return nil, err
-	}
-	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
-	if err != nil {
-		return nil, err
-	}
-	ref, err := res.SingleRef()
+	ref, err := b.evaluate(ctx, base)
 	if err != nil {
 		return nil, err
 	}
@@ -312,21 +299,22 @@ func (b *builder) solves(ctx context.Context, conv *llb.Result, stage string) bo
 	if err != nil {
 		return false
 	}
-	def, err := st.Marshal(ctx, bkllb.Platform(b.target))
-	if err != nil {
-		return false
-	}
-	_, err = b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	_, err = b.evaluate(ctx, st)
 	return err == nil
 }
 
-// keyOr returns key when the spec sets it (value), and else language, the
-// key whose preset chose the image.
-func keyOr(key, value string) string {
-	if value == "" {
-		return "language"
+// evaluate solves st for the target platform now and returns its result,
+// nil for an empty file system.
+func (b *builder) evaluate(ctx context.Context, st bkllb.State) (client.Reference, error) {
+	def, err := st.Marshal(ctx, bkllb.Platform(b.target))
+	if err != nil {
+		return nil, err
 	}
-	return key
+	res, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	if err != nil {
+		return nil, err
+	}
+	return res.SingleRef()
 }
 
 // fixFor says how to fix an image resolution error.

@@ -82,7 +82,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 
 	// In enforce mode a spec that breaks a rule fails here, before anything
 	// is built; in warn mode its violations are reported with the rootfs's.
-	if err := enforceSpec(prepared, src, bc.Target, specVs); err != nil {
+	if err := enforceSpec(ctx, prepared, src, bc.Target, specVs); err != nil {
 		return nil, err
 	}
 

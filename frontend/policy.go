@@ -84,14 +84,15 @@ func lintResults(s *spec.Spec, sm *bkllb.SourceMap, vs []policy.Violation) (
 
 // VerifyRootfs applies the rootfs and artifact rules to the solved runtime
 // image, read through the gateway's file API: nothing runs in the image.
-// s is the spec with its defaults; arch is the image's CPU architecture.
-func VerifyRootfs(ctx context.Context, ref client.Reference, s *spec.Spec,
+// s is the spec with its defaults, user the numbers of its runtime user
+// (as the conversion owned files by), arch the image's CPU architecture.
+func VerifyRootfs(ctx context.Context, ref client.Reference, s *spec.Spec, user llb.UserIDs,
 	arch string) ([]policy.Violation, error) {
 	fsys, err := prefetch(ctx, refFS{ref: ref})
 	if err != nil {
 		return nil, fmt.Errorf("listing the runtime root file system: %w", err)
 	}
-	if err := checkWritable(ctx, fsys, s); err != nil {
+	if err := checkWritable(ctx, fsys, s, user); err != nil {
 		return nil, err
 	}
 	vs, err := policy.CheckRootfs(ctx, fsys, s)
@@ -117,17 +118,8 @@ func VerifyRootfs(ctx context.Context, ref client.Reference, s *spec.Spec,
 // folder. kiln creates the ones the base lacks, but a folder that the base
 // already has keeps the base's owner, which no file operation can change.
 // A sticky folder that every user may write, such as /tmp, passes.
-func checkWritable(ctx context.Context, fsys policy.FS, s *spec.Spec) error {
-	uid, gid, err := llb.NumericUser(s.Runtime.User)
-	if err != nil { // a name: the image's own files say who it is
-		passwd, _ := fsys.ReadFile(ctx, "/etc/passwd", 1<<20)
-		group, _ := fsys.ReadFile(ctx, "/etc/group", 1<<20)
-		u, g, rerr := policy.ResolveUser(passwd, group, s.Runtime.User)
-		if rerr != nil {
-			return nil //nolint:nilerr // the conversion has already reported it
-		}
-		uid, gid = int(u), int(g)
-	}
+func checkWritable(ctx context.Context, fsys policy.FS, s *spec.Spec, user llb.UserIDs) error {
+	uid, gid := user.UID, user.GID
 	var errs spec.Errors
 	for i, w := range s.Runtime.Writable {
 		entries, err := fsys.ReadDir(ctx, path.Dir(w))
@@ -193,19 +185,13 @@ func enforce(ctx context.Context, src *dockerui.Source, s *spec.Spec, platform s
 // enforceSpec fails a build of the runtime image in enforce mode when the
 // spec breaks a rule that policy.allow does not exempt, before anything is
 // solved. Other targets are debugging aids and are not held to the policy.
-func enforceSpec(s *spec.Spec, src *dockerui.Source, target string,
+func enforceSpec(ctx context.Context, s *spec.Spec, src *dockerui.Source, target string,
 	vs []policy.Violation) error {
 	if s.Policy.Mode == spec.Warn || (target != "" && target != llb.StageRuntime) {
 		return nil
 	}
-	counted, _, errs := policy.Apply(s, vs)
-	if len(errs) > 0 {
-		return withSource(errs, src.SourceMap)
-	}
-	if len(counted) > 0 {
-		return policyError(src.SourceMap, "", policy.InMode(counted, spec.Enforce))
-	}
-	return nil
+	_, err := enforce(ctx, src, s, "", vs)
+	return err
 }
 
 // policyError lists every counted violation, with the YAML ranges of the

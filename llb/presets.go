@@ -166,17 +166,19 @@ func PreparedImages(s *spec.Spec) ([]ImageRef, error) {
 	if err != nil {
 		return nil, err
 	}
-	// An image the preset picks is keyed to language, the key that chose it.
-	keyOf := func(key, value string) string {
-		if value == "" {
-			return "language"
-		}
-		return key
-	}
 	var refs []ImageRef
 	if ref := ToolchainRef(s, preset); ref != "" {
-		refs = append(refs, ImageRef{Key: keyOf("toolchain", s.Toolchain), Ref: ref})
+		refs = append(refs, ImageRef{Key: ImageKey("toolchain", s.Toolchain), Ref: ref})
 	}
-	return append(refs, ImageRef{Key: keyOf("runtime.base", s.Runtime.Base),
+	return append(refs, ImageRef{Key: ImageKey("runtime.base", s.Runtime.Base),
 		Ref: RuntimeBase(s, preset)}), nil
+}
+
+// ImageKey is the spec key that chose an image: key when the spec sets it
+// (value), and else language, whose preset picked the image.
+func ImageKey(key, value string) string {
+	if value == "" {
+		return "language"
+	}
+	return key
 }

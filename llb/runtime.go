@@ -55,7 +55,7 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 	// inside one, and root's otherwise.
 	writable := slices.Clone(s.Runtime.Writable)
 	ownerOf := func(dir string) bkllb.ChownOption {
-		if underAny(dir, writable) {
+		if spec.Within(dir, writable) {
 			return bkllb.WithUIDGID(uid, gid)
 		}
 		return bkllb.WithUIDGID(0, 0)
@@ -114,16 +114,6 @@ func (c *converter) runtime(from bkllb.State, root string) (bkllb.State, dockers
 			c.at("runtime.copy"))
 	}
 	return st, c.imageConfig(fa != nil), nil
-}
-
-// underAny reports whether p is one of dirs or lies inside one.
-func underAny(p string, dirs []string) bool {
-	for _, d := range dirs {
-		if p == d || strings.HasPrefix(p, strings.TrimSuffix(d, "/")+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 // mkdir returns a file action step that creates dir (and its parents).

@@ -72,21 +72,50 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (Image, error) {
 	return img, nil
 }
 
-// Lock resolves every reference into a lock file.
+// Lock resolves every reference into a lock file. It tries them all: the
+// error is an Errors with one RefError per reference that failed.
 func (r *Resolver) Lock(ctx context.Context, refs []string) (*File, error) {
 	f := &File{Version: Version, Images: map[string]Image{}}
+	var errs Errors
 	for _, ref := range refs {
 		key, err := Key(ref)
-		if err != nil {
-			return nil, err
+		if err == nil {
+			var img Image
+			if img, err = r.Resolve(ctx, key); err == nil {
+				f.Images[key] = img
+				continue
+			}
 		}
-		img, err := r.Resolve(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		f.Images[key] = img
+		errs = append(errs, &RefError{Ref: ref, Err: err})
+	}
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	return f, nil
+}
+
+// RefError is the failure to resolve one reference.
+type RefError struct {
+	// Ref is the reference as given to Lock.
+	Ref string
+	// Err says why it failed.
+	Err error
+}
+
+func (e *RefError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *RefError) Unwrap() error { return e.Err }
+
+// Errors are the RefErrors of one Lock call.
+type Errors []*RefError
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // rewrite points a normalized reference at its registry's mirror, if any;

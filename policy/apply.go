@@ -115,6 +115,7 @@ func AllowedLabel(allowed []Violation) string {
 // InMode returns counted violations as the policy mode reports them: in
 // enforce mode each is an error, since each fails the build, and in warn
 // mode each is a warning, since none does, whatever its rule's severity.
+// An empty mode is enforce, the default.
 func InMode(vs []Violation, mode spec.PolicyMode) []Violation {
 	sev := SeverityError
 	if mode == spec.Warn {

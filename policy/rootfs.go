@@ -7,7 +7,6 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"strings"
 
 	"github.com/kilnbuild/kiln/spec"
 )
@@ -176,12 +175,7 @@ func stickyScratch(f File) bool {
 // underWritable reports whether p is a runtime.writable path or lies
 // inside one.
 func (c *rootfsCheck) underWritable(p string) bool {
-	for _, w := range c.writable {
-		if p == w || strings.HasPrefix(p, w+"/") || w == "/" {
-			return true
-		}
-	}
-	return false
+	return spec.Within(p, c.writable)
 }
 
 // worldWritable applies rootfs-world-writable.

@@ -30,7 +30,6 @@ func (c *rootfsCheck) resolveUser() error {
 	if !literal(string(c.s.Runtime.User)) {
 		return nil
 	}
-	u := parseUser(c.s.Runtime.User)
 	passwd, err := c.readSmall("/etc/passwd")
 	if err != nil {
 		return err
@@ -39,31 +38,17 @@ func (c *rootfsCheck) resolveUser() error {
 	if err != nil {
 		return err
 	}
-	accounts := parsePasswd(passwd)
-
-	// The uid, by number or by name.
-	me, uid, known := findAccount(accounts, u.uid)
-	if !known {
-		return nil
+	groups := parseGroups(group)
+	me, uid, gid, err := resolve(parsePasswd(passwd), groups, c.s.Runtime.User)
+	if err != nil {
+		return nil //nolint:nilerr // a name the image does not know: skip those rules
 	}
-	c.uid, c.known = uid, true
+	c.uid, c.known, c.groups = uid, true, []uint32{gid}
 	if me != nil && me.home != "/" {
 		c.home = me.home
 	}
 
-	// The primary group, by number, by name or from /etc/passwd, then the
-	// groups that list the user as a member.
-	groups := parseGroups(group)
-	switch n, ok := parseID(u.gid); {
-	case ok:
-		c.groups = append(c.groups, n)
-	case u.gid != "":
-		if g, found := groups[u.gid]; found {
-			c.groups = append(c.groups, g.gid)
-		}
-	case me != nil:
-		c.groups = append(c.groups, me.gid)
-	}
+	// Then the groups that list the user as a member.
 	if me != nil {
 		for _, g := range groups {
 			if slices.Contains(g.members, me.name) && !slices.Contains(c.groups, g.gid) {
@@ -144,11 +129,18 @@ func parseGroups(data []byte) map[string]groupEntry {
 // without a group part the user's primary group is used. It fails with a
 // message that names what is missing and what the files define.
 func ResolveUser(passwd, group []byte, u spec.User) (uid, gid uint32, err error) {
+	_, uid, gid, err = resolve(parsePasswd(passwd), parseGroups(group), u)
+	return uid, gid, err
+}
+
+// resolve is ResolveUser on parsed files; it also returns the user's
+// account, when /etc/passwd has one.
+func resolve(accounts []account, groups map[string]groupEntry,
+	u spec.User) (*account, uint32, uint32, error) {
 	p := parseUser(u)
-	accounts := parsePasswd(passwd)
 	me, uid, known := findAccount(accounts, p.uid)
 	if !known && len(accounts) == 0 {
-		return 0, 0, fmt.Errorf("user %q cannot be looked up: the runtime base has no "+
+		return nil, 0, 0, fmt.Errorf("user %q cannot be looked up: the runtime base has no "+
 			"/etc/passwd", p.uid)
 	}
 	if !known {
@@ -156,22 +148,23 @@ func ResolveUser(passwd, group []byte, u spec.User) (uid, gid uint32, err error)
 		for _, a := range accounts {
 			names = append(names, a.name)
 		}
-		return 0, 0, fmt.Errorf("user %q is not in the runtime base's /etc/passwd (it has: %s)",
-			p.uid, strings.Join(names, ", "))
+		return nil, 0, 0, fmt.Errorf("user %q is not in the runtime base's /etc/passwd "+
+			"(it has: %s)", p.uid, strings.Join(names, ", "))
 	}
 	switch n, ok := parseID(p.gid); {
 	case ok:
-		return uid, n, nil
+		return me, uid, n, nil
 	case p.gid != "":
-		g, found := parseGroups(group)[p.gid]
+		g, found := groups[p.gid]
 		if !found {
-			return 0, 0, fmt.Errorf("group %q is not in the runtime base's /etc/group", p.gid)
+			return nil, 0, 0, fmt.Errorf("group %q is not in the runtime base's /etc/group",
+				p.gid)
 		}
-		return uid, g.gid, nil
+		return me, uid, g.gid, nil
 	case me != nil:
-		return uid, me.gid, nil
+		return me, uid, me.gid, nil
 	}
-	return uid, uid, nil // a number the image does not know: N means N:N
+	return nil, uid, uid, nil // a number the image does not know: N means N:N
 }
 
 // findAccount finds the uid part of runtime.user in /etc/passwd: a number

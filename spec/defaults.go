@@ -86,3 +86,15 @@ func (s *Spec) clone() *Spec {
 	c.Policy.Allow = slices.Clone(s.Policy.Allow)
 	return &c
 }
+
+// Within reports whether the clean absolute path p is one of dirs or lies
+// inside one, as a file inside a runtime.writable folder does.
+func Within(p string, dirs []string) bool {
+	for _, d := range dirs {
+		d = path.Clean(d)
+		if p == d || d == "/" || strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -86,7 +86,7 @@ func runLint(specPath, lockPath string, f report.Format, stdout, stderr io.Write
 	// policy.mode warn: reported as warnings, and kiln lint passes, as the
 	// build would.
 	warn := s.Policy.Mode == spec.Warn
-	counted = policy.InMode(counted, s.WithDefaults().Policy.Mode)
+	counted = policy.InMode(counted, s.Policy.Mode)
 	r := report.Report{File: filepath.ToSlash(filepath.Clean(specPath)), Counted: counted,
 		Allowed: allowed, Version: kilnVersionString()}
 	if err := report.Write(stdout, f, r); err != nil {

@@ -51,22 +51,20 @@ func newLockCmd(stdout, stderr io.Writer) *cobra.Command {
 				refs = append(refs, img.Ref)
 			}
 			r := &lock.Resolver{Mirrors: m}
-			fresh := &lock.File{Version: lock.Version, Images: map[string]lock.Image{}}
-			var errs spec.Errors
-			for _, img := range images {
-				key, err := lock.Key(img.Ref)
-				if err != nil {
-					return err
+			fresh, err := r.Lock(cmd.Context(), refs)
+			var failed lock.Errors
+			if errors.As(err, &failed) {
+				var errs spec.Errors
+				for _, fe := range failed {
+					i := slices.IndexFunc(images, func(img llb.ImageRef) bool {
+						return img.Ref == fe.Ref
+					})
+					errs = append(errs, resolveError(s, images[i], fe.Err))
 				}
-				li, err := r.Resolve(cmd.Context(), key)
-				if err != nil {
-					errs = append(errs, resolveError(s, img, err))
-					continue
-				}
-				fresh.Images[key] = li
-			}
-			if len(errs) > 0 {
 				return errs
+			}
+			if err != nil {
+				return err
 			}
 			// kiln.lock is shared by the specs of its folder: entries of
 			// images this spec does not use are kept.
