@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 GO ?= go
 ENV := integration/env
-UNIT_PKGS = $$($(GO) list ./... | grep -v '/integration$$')
+UNIT_PKGS = $$($(GO) list ./... | grep -v '/integration\(/\|$$\)')
 
 .PHONY: all tools up down frontend test vet unit integration demo
 

@@ -142,7 +142,10 @@ func summarize(w io.Writer, img v1.Image, desc v1.Descriptor, cfg *v1.ConfigFile
 			hc.Interval)
 	}
 	fmt.Fprintf(tw, "base\t%s\n", orNone(c.Labels[labelBaseName]))
-	fmt.Fprintf(tw, "\t%s\n", orNone(c.Labels[labelBaseDigest]))
+	// kiln.lock pins the multi-platform index; the label names the manifest
+	// of this image's platform inside it.
+	fmt.Fprintf(tw, "\t%s (%s manifest)\n", orNone(c.Labels[labelBaseDigest]),
+		cfg.OS+"/"+cfg.Architecture)
 	return tw.Flush()
 }
 
